@@ -87,11 +87,12 @@ def data_root(required: bool = True) -> Path | None:
 
 
 def _source_hint(name: str) -> str:
+    where = " Set-up: data/README.md; sources, terms and checksums: data/datasets.json."
     try:
         entry = json.loads(MANIFEST.read_text())["datasets"][name]
-        return f" Source: {entry['source']} (licence: {entry['licence']})."
+        return f" Source: {entry['source']} (terms: {entry['licence']}).{where}"
     except (OSError, KeyError, ValueError):
-        return ""
+        return where
 
 
 def dataset_info(name: str) -> DatasetInfo:

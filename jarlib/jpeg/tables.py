@@ -78,3 +78,19 @@ def unzigzag(vector: np.ndarray) -> np.ndarray:
     out = np.empty_like(vector)
     out[..., ZIGZAG] = vector
     return out.reshape(*vector.shape[:-1], 8, 8)
+
+
+def estimate_quality(tables: "list[np.ndarray] | np.ndarray") -> int:
+    """The IJG quality 1..100 whose luma table is closest to a file's (exact for libjpeg/Pillow files).
+
+    ``tables``: the list :func:`jarlib.jpeg.read_quant_tables` returns (table 0 is luma) or one
+    (8, 8) luma table. Closest means the smallest mean squared difference of log-steps, so tables
+    from other encoders (e.g. a camera's) map to the IJG quality with the same overall coarseness.
+    """
+    luma = np.asarray(tables[0] if isinstance(tables, (list, tuple)) else tables, dtype=np.float64)
+    if luma.shape != (8, 8):
+        raise ValueError(f"a quantization table must be 8x8, got shape {luma.shape}")
+    if np.any(luma < 1):
+        raise ValueError("quantization steps must be >= 1")
+    errors = [np.mean((np.log(quant_table(q).astype(np.float64)) - np.log(luma)) ** 2) for q in range(1, 101)]
+    return int(np.argmin(errors)) + 1

@@ -1,0 +1,56 @@
+"""Sample images that need no download: photographs bundled inside the scikit-image wheel.
+
+The default for demos and quick tests when the data sets of ``data/README.md`` are absent. They are
+not a benchmark: ``rocket`` is itself a JPEG file, and none of them is in the papers' tables.
+Gray versions are the MATLAB Y of the colour photos (``jarlib.color.to_gray_y``), the same
+convention as ``LIVE1/gray``; ``camera`` is gray already.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jarlib.color import to_gray_y
+
+COLOR_SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
+"""Colour photographs shipped with scikit-image (``skimage.data.<name>()``), all (H, W, 3) uint8."""
+GRAY_ONLY_SAMPLES = ("camera",)
+"""Gray photographs shipped with scikit-image, (H, W) uint8."""
+
+
+def _load(name: str) -> np.ndarray:
+    import skimage.data  # imported here: keeps ``import jarlib.data`` light
+
+    img = np.asarray(getattr(skimage.data, name)())
+    if img.dtype != np.uint8:
+        raise TypeError(f"skimage.data.{name}() is {img.dtype}, expected uint8")
+    return img.copy()
+
+
+def sample_images(mode: str = "gray") -> dict[str, np.ndarray]:
+    """Named sample photographs, loaded from files inside the scikit-image package (no network).
+
+    mode ``"gray"``: ``camera`` plus the MATLAB Y of every colour sample, each (H, W) uint8.
+    mode ``"rgb"``: the colour samples only, each (H, W, 3) uint8 RGB.
+    Returns a new dict of new arrays on every call (safe to modify). Sizes range from 300x451 to
+    512x512, so patches up to 256 fit.
+    """
+    if mode not in ("gray", "rgb"):
+        raise ValueError(f"mode must be 'gray' or 'rgb', got {mode!r}")
+    out: dict[str, np.ndarray] = {}
+    if mode == "gray":
+        for name in GRAY_ONLY_SAMPLES:
+            out[name] = _load(name)
+    for name in COLOR_SAMPLES:
+        rgb = _load(name)
+        out[name] = to_gray_y(rgb) if mode == "gray" else rgb
+    return out
+
+
+def samples_available() -> bool:
+    """Whether the bundled sample images can be read (scikit-image installed with its data files)."""
+    try:
+        _load(GRAY_ONLY_SAMPLES[0])
+    except Exception:  # noqa: BLE001 - any failure means "not available"; jarlib.check reports it
+        return False
+    return True

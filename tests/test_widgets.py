@@ -1,0 +1,67 @@
+"""jarlib.widgets: the pure functions behind the explorer, and the widget built headless."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy.fft import dctn  # noqa: E402
+
+from jarlib import widgets  # noqa: E402
+
+
+def _image(color: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:48, 0:56]
+    base = 128 + 80 * np.sin(xx / 5.0) * np.cos(yy / 7.0)
+    if color:
+        base = base[..., None] * np.array([1.0, 0.7, 0.4])
+    return np.clip(base + rng.normal(0, 5, base.shape), 0, 255).astype(np.uint8)
+
+
+def test_jpeg_metrics_improve_with_quality():
+    img = _image()
+    low, high = widgets.jpeg_metrics(img, 10), widgets.jpeg_metrics(img, 90)
+    assert set(low) == {"qf", "bpp", "psnr", "ssim", "ssim_uniform8", "psnrb"}
+    assert high["psnr"] > low["psnr"] and high["bpp"] > low["bpp"] and high["ssim"] > low["ssim"]
+    assert low["psnrb"] <= low["psnr"]
+    assert widgets.jpeg_metrics(_image(color=True), 30)["psnr"] > 0
+
+
+def test_block_dct_matches_scipy_and_picks_the_grid_block():
+    img = _image()
+    coeffs = widgets.block_dct(img, (13, 21))  # pixel (13, 21) lies in the block at (8, 16)
+    expected = np.abs(dctn(img[8:16, 16:24].astype(float) - 128, norm="ortho"))
+    np.testing.assert_allclose(coeffs, expected, atol=1e-9)
+    assert widgets.block_origin(img.shape, (47, 55)) == (40, 48)
+    assert widgets.block_origin(img.shape, (-5, 999)) == (0, 48)
+    assert widgets.block_dct(_image(color=True), (0, 0)).shape == (8, 8)
+    with pytest.raises(ValueError):
+        widgets.block_origin((4, 4), (0, 0))
+
+
+def test_render_qf_explorer_returns_a_figure_and_keeps_input():
+    img = _image(color=True)
+    before = img.copy()
+    fig = widgets.render_qf_explorer(img, 10, box=(8, 8, 32, 32), position=(20, 20))
+    assert len(fig.axes) >= 6
+    assert "q10" in fig._suptitle.get_text()
+    plt.close(fig)
+    assert np.array_equal(img, before)
+    with pytest.raises(ValueError):
+        widgets.render_qf_explorer(img, 0)
+
+
+def test_qf_explorer_builds_headless_and_reacts():
+    pytest.importorskip("ipywidgets")
+    ui = widgets.qf_explorer(_image(), qf=20, box=(8, 8, 32, 32))
+    quality, row, col = ui.children[0].children
+    assert quality.value == 20 and row.min == 8 and col.max == 39
+    quality.value = 50  # triggers a redraw; errors would appear in the Output widget
+    out = ui.children[1]
+    assert not any(o.get("output_type") == "error" for o in out.outputs)
+    plt.close("all")
