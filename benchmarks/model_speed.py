@@ -1,0 +1,90 @@
+"""Training throughput and inference time of every registered model, at its CPU and paper sizes.
+
+Training: optimizer steps (forward, L1 loss, backward, Adam) on batches of 16 gray 64x64 patches
+made by ``jarlib.train.get_batch`` (the real data path, JPEG included), in fp32, fp32 +
+channels_last and bf16 autocast + channels_last; reported as patches/s. Inference:
+``model.restore`` of a 512x512 gray JPEG (median of several runs). Prints a table and writes
+``benchmarks/results/model_speed.csv``, which the README quotes.
+
+    python benchmarks/model_speed.py            # about 5 minutes on 2 cores
+    python benchmarks/model_speed.py --quick    # fewer steps (a smoke run; numbers noisier)
+
+On this project's CPU (AMD EPYC without AVX-512 BF16) bf16 autocast is *much slower* than fp32:
+measure before you switch it on. bf16 is timed at the CPU sizes only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from jarlib import models as registry
+from jarlib import train as T
+from jarlib.data import sample_images
+from jarlib.jpeg import encode_bytes
+
+OUT = Path(__file__).resolve().parent / "results" / "model_speed.csv"
+BATCH, PATCH = 16, 64
+
+
+def train_speed(name: str, args: dict, amp: str, channels_last: bool, steps: int) -> float:
+    """Patches/s of ``steps`` timed training steps (after 2 warm-up steps)."""
+    cfg = T.TrainConfig.from_preset(name, "cpu", model_args=args, batch=BATCH, patch=PATCH, steps=steps + 2,
+                                    amp=amp, channels_last=channels_last, val_images=0, progress=False,
+                                    ckpt_every=0, log_every=1)
+    hist = T.train(cfg, images=sample_images("gray")).history["train"]
+    seconds = hist[-1]["seconds"] - hist[1]["seconds"]
+    return steps * BATCH / seconds
+
+
+def restore_ms(model: registry.Restorer, repeats: int) -> float:
+    data = encode_bytes(sample_images("gray")["camera"], 20)  # 512 x 512
+    model.restore(data)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.restore(data)
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    steps, repeats = (3, 2) if args.quick else (15, 5)
+    T.set_threads()
+    rows = []
+    for name in sorted(registry.MODELS):
+        for preset in ("cpu", "paper"):
+            margs = registry.presets(name)[preset]["model_args"]
+            model = registry.build(name, **margs).eval()
+            row = {"model": name, "preset": preset, "parameters": model.num_parameters(),
+                   "kmacs_per_pixel": round(model.macs_per_pixel() / 1e3, 1),
+                   "restore_512_ms": round(restore_ms(model, repeats), 1), "threads": torch.get_num_threads()}
+            for label, amp, cl in (("fp32", "off", False), ("fp32_cl", "off", True), ("bf16_cl", "bf16", True)):
+                if amp == "bf16" and preset == "paper":  # minutes per step here: measured at the CPU size only
+                    row[f"train_patches_s_{label}"] = ""
+                    continue
+                # bf16 here, and the paper sizes, take seconds per step: fewer steps
+                n = steps if amp == "off" and preset == "cpu" else max(2, steps // 5)
+                row[f"train_patches_s_{label}"] = round(train_speed(name, margs, amp, cl, n), 1)
+            rows.append(row)
+            print(row, flush=True)
+    OUT.parent.mkdir(exist_ok=True)
+    tmp = OUT.with_suffix(".tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    tmp.replace(OUT)
+    print(f"{BATCH}x1x{PATCH}x{PATCH} batches; wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""The zoo's measured numbers as the Markdown table the README quotes.
+
+Reads ``jarlib/zoo/manifest.json`` (written by ``python -m jarlib.zoo add``, which measures every
+model on the full sets) and writes ``benchmarks/results/zoo.md``: per model and set, PSNR (gain over
+the JPEG input) at QF 10/20/30/40, FBCNN gray convention, plus size and CPU training time.
+
+    python benchmarks/zoo_table.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jarlib import zoo
+
+OUT = Path(__file__).resolve().parent / "results" / "zoo.md"
+SET_NAMES = {"live1_gray": "LIVE1", "classic5": "Classic5", "bsds500_val": "BSDS500 val"}
+
+
+def table() -> str:
+    qfs = [str(q) for q in zoo.EVAL_QFS]
+    head = ("| model | parameters | CPU-min | set | " + " | ".join(f"QF{q}" for q in qfs) + " |\n"
+            "|---|---|---|---|" + "---|" * len(qfs) + "\n")
+    lines = []
+    for name in zoo.available():
+        e = zoo.info(name)
+        for s, scores in e["metrics"].items():
+            cells = [f"{scores[q]['psnr']:.2f} ({scores[q]['psnr'] - scores[q]['psnr_jpeg']:+.2f})" for q in qfs]
+            lines.append(f"| `{name}` | {e['parameters']:,} | {e['training']['cpu_minutes']} | "
+                         f"{SET_NAMES.get(s, s)} | " + " | ".join(cells) + " |")
+    jpeg = zoo.info(zoo.available()[0])["metrics"]
+    for s, scores in jpeg.items():
+        lines.append(f"| JPEG | | | {SET_NAMES.get(s, s)} | " + " | ".join(f"{scores[q]['psnr_jpeg']:.2f}" for q in qfs) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    text = table()
+    print(text)
+    OUT.parent.mkdir(exist_ok=True)
+    tmp = OUT.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(OUT)
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

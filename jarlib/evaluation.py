@@ -1,0 +1,84 @@
+"""Evaluate a restorer on a test set at given QFs, the way the papers score it.
+
+Every image is JPEG-compressed by libjpeg (Pillow) at each QF, the *file's bytes* go to
+``model.restore`` (so models that read the QF or the tables from the file get them), and the
+result is scored against the clean image with one of :data:`jarlib.metrics.CONVENTIONS`
+(default ``fbcnn_gray``: MATLAB Y, SSIM Gaussian 11x11, PSNR-B with fractional counts — FBCNN
+Table 1, where the ARCNN and DnCNN rows this project compares with come from).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
+import numpy as np
+
+from jarlib import metrics
+from jarlib.jpeg import decode_bytes, encode_bytes
+
+
+def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset: str | Sequence[tuple[str, np.ndarray]],
+                      qfs: Sequence[int] = (10, 20, 30, 40), convention: str = "fbcnn_gray",
+                      limit: Optional[int] = None, per_image: bool = False,
+                      also_ssim: Sequence[str] = ()) -> dict[str, Any]:
+    """Mean PSNR / SSIM / PSNR-B of ``restore`` (and of the JPEG input) per QF.
+
+    Args:
+        restore: JPEG bytes -> uint8 image (e.g. ``model.restore``); ``None`` scores the JPEG only.
+        dataset: a registry name (``"live1_gray"``, ``"classic5"``) or ``(name, image)`` pairs.
+        qfs: IJG qualities.
+        convention: a :data:`jarlib.metrics.CONVENTIONS` name; gray conventions compress the gray image.
+        limit: only the first ``limit`` images (quick looks; not comparable with the papers).
+        per_image: also return every image's scores.
+        also_ssim: more SSIM windows to report as ``ssim_<window>`` (e.g. ``("uniform8",)``: the
+            papers disagree on the window, and it moves SSIM by 0.01-0.02).
+
+    Returns ``{"10": {"psnr", "ssim", "psnrb", "psnr_jpeg", "ssim_jpeg", "psnrb_jpeg", "seconds"}, ...,
+    "images": n}`` (+ ``"per_image"``); ``seconds`` is the mean restore time per image.
+    """
+    from jarlib.data import load_dataset
+
+    conv = metrics.CONVENTIONS.get(convention)
+    if conv is None:
+        raise ValueError(f"unknown convention {convention!r}; known: {', '.join(metrics.CONVENTIONS)}")
+    if isinstance(dataset, str):
+        images = load_dataset(dataset, mode="rgb" if conv.color else "gray", limit=limit)
+    else:
+        images = list(dataset)[:limit]
+    if not images:
+        raise ValueError("no images to evaluate")
+    result: dict[str, Any] = {"images": len(images)}
+    rows = []
+    for q in qfs:
+        acc: dict[str, list[float]] = {}
+        for name, clean in images:
+            data = encode_bytes(clean, int(q))
+            jpeg = decode_bytes(data).reshape(clean.shape)
+            scored = {"_jpeg": jpeg}
+            if restore is not None:
+                t0 = time.perf_counter()
+                scored[""] = restore(data)
+                acc.setdefault("seconds", []).append(time.perf_counter() - t0)
+            for suffix, img in scored.items():
+                m = metrics.evaluate(clean, img, convention)
+                for window in also_ssim:
+                    m[f"ssim_{window}"] = metrics.ssim(_scored_planes(clean, conv.color),
+                                                       _scored_planes(img, conv.color), window)
+                for k, v in m.items():
+                    acc.setdefault(k + suffix, []).append(float(v))
+                if per_image:
+                    rows.append({"image": name, "qf": int(q), "which": "jpeg" if suffix else "model",
+                                 **{k: float(v) for k, v in m.items()}})
+        result[str(q)] = {k: float(np.mean(v)) for k, v in acc.items()}
+    if per_image:
+        result["per_image"] = rows
+    return result
+
+
+def _scored_planes(img: np.ndarray, color: bool) -> np.ndarray:
+    """What a convention scores: the image itself (colour) or its MATLAB Y (gray)."""
+    from jarlib.color import rgb_to_y
+
+    return img if color or img.ndim == 2 else rgb_to_y(img)

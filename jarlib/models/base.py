@@ -1,0 +1,165 @@
+"""The one interface every trained model of the zoo shares: ``model.restore(jpeg)``.
+
+A model's ``forward`` works on float tensors (B, C, H, W) in [0, 1]; :meth:`Restorer.restore` is what
+notebooks, the benchmark and the command line call: it takes a decoded JPEG (uint8 array, gray
+(H, W) or RGB (H, W, 3), any size) or a JPEG file's bytes, prepares what the model needs (padding
+to a multiple of 8, the QF or quantization tables read from the file), runs the network without
+gradients and returns the restored uint8 image of the input's shape.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jarlib._checks import as_image_array
+from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
+
+JpegInput = Union[np.ndarray, bytes, bytearray, memoryview]
+
+
+@dataclass
+class DecodedJpeg:
+    """A JPEG ready for a model: the decoded pixels and what the file says about how it was made.
+
+    ``quality`` is the IJG quality whose tables the file carries (``None`` when unknown: a decoded
+    array given without ``quality=``); ``tables`` the file's quantization tables (8x8, natural order),
+    ``None`` for an array.
+    """
+
+    pixels: np.ndarray
+    quality: Optional[int] = None
+    tables: Optional[list[np.ndarray]] = None
+
+
+def decode_input(jpeg: JpegInput, quality: Optional[int] = None) -> DecodedJpeg:
+    """Turn what :meth:`Restorer.restore` accepts into a :class:`DecodedJpeg`.
+
+    Bytes are decoded with libjpeg (Pillow) and their quality is estimated from the file's luma
+    table (exact for IJG tables); an array must be uint8 gray (H, W) or RGB (H, W, 3).
+    """
+    from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
+
+    if isinstance(jpeg, (bytes, bytearray, memoryview)):
+        data = bytes(jpeg)
+        pixels = decode_bytes(data)
+        tables = read_quant_tables(data)
+        if quality is None:
+            quality = estimate_quality(tables)
+        return DecodedJpeg(pixels, quality, tables)
+    if isinstance(jpeg, (str, os.PathLike)):
+        raise TypeError("restore() takes a decoded uint8 array or the JPEG file's bytes; "
+                        f"for a path use restore(Path({str(jpeg)!r}).read_bytes())")
+    arr = as_image_array(jpeg, "jpeg", allow_float=False)
+    if arr.dtype != np.uint8:
+        raise TypeError(f"jpeg must be a uint8 image (a decoded JPEG), got dtype {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[2] != 3:
+        raise ValueError(f"jpeg must be gray (H, W) or RGB (H, W, 3), got shape {arr.shape}")
+    return DecodedJpeg(arr, quality, None)
+
+
+class Restorer(nn.Module):
+    """Base class of the artifact-removal networks: tensors in ``forward``, images in ``restore``.
+
+    Subclasses set ``in_channels`` (1: gray / Y, 3: RGB) and may override :meth:`extra_inputs`
+    to pass more than the image to ``forward`` (a QF, a quantization map) and :meth:`output_image`
+    when ``forward`` returns more than the image (e.g. FBCNN's predicted QF).
+    """
+
+    in_channels: int = 1
+    pad_multiple: int = 8
+
+    def extra_inputs(self, x: torch.Tensor, jpeg: DecodedJpeg) -> dict[str, Any]:
+        """Keyword arguments for ``forward`` besides the image; none for a blind model."""
+        return {}
+
+    def output_image(self, out: Any) -> torch.Tensor:
+        """The restored image in what ``forward`` returned (the tensor itself by default)."""
+        return out
+
+    @torch.no_grad()
+    def restore_tensor(self, x: torch.Tensor, jpeg: DecodedJpeg) -> torch.Tensor:
+        """(1, C, H, W) float in [0, 1] -> same shape, padded to ``pad_multiple`` at the bottom/right
+        (edge replicate, so the 8x8 grid stays where the JPEG put it) and cropped back."""
+        h, w = x.shape[-2:]
+        m = self.pad_multiple
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+        out = self.output_image(self(x, **self.extra_inputs(x, jpeg)))
+        return out[..., :h, :w].clamp(0.0, 1.0)
+
+    @torch.no_grad()
+    def restore(self, jpeg: JpegInput, quality: Optional[int] = None) -> np.ndarray:
+        """Restore a decoded JPEG (uint8 (H, W) or (H, W, 3)) or a JPEG file's bytes -> uint8, same shape.
+
+        A gray model given a colour image restores its luma (JFIF Y) and keeps the chroma; a
+        colour model given a gray image sees it repeated in R, G and B and returns their mean.
+        ``quality`` overrides the QF read from the file (models that use one).
+        """
+        src = decode_input(jpeg, quality)
+        pixels = src.pixels
+        device = next(self.parameters()).device
+        was_training = self.training
+        self.eval()
+        try:
+            if self.in_channels == 1 and pixels.ndim == 3:
+                ycc = rgb_to_ycbcr(pixels)
+                y = self.restore_tensor(_to_tensor(ycc[..., 0] / 255.0, device), src)
+                ycc[..., 0] = y[0, 0].double().cpu().numpy() * 255.0
+                return np.clip(np.round(ycbcr_to_rgb(ycc)), 0, 255).astype(np.uint8)
+            img = pixels.astype(np.float64) / 255.0
+            if self.in_channels == 3 and img.ndim == 2:
+                img = np.repeat(img[..., None], 3, axis=2)
+            out = self.restore_tensor(_to_tensor(img, device), src)[0].double().cpu().numpy()
+            out = out.mean(axis=0) if pixels.ndim == 2 else out.transpose(1, 2, 0)
+            if pixels.ndim == 2 and out.ndim == 3:
+                out = out[..., 0]
+            return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+        finally:
+            self.train(was_training)
+
+    def num_parameters(self) -> int:
+        """Number of trainable parameters."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    def macs_per_pixel(self, size: int = 64) -> float:
+        """Multiply-accumulates of all convolutions and linear layers per input pixel, counted with
+        forward hooks on a ``size`` x ``size`` input (so a layer applied R times counts R times) —
+        the cost that decides speed on a CPU, which parameter counts hide."""
+        total = 0
+
+        def hook(mod: nn.Module, inp: Any, out: torch.Tensor) -> None:
+            nonlocal total
+            if isinstance(mod, nn.Conv2d):
+                k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+                total += out[0].numel() * k
+            else:
+                total += out[0].numel() * mod.in_features
+
+        hooks = [m.register_forward_hook(hook) for m in self.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        was_training = self.training
+        try:
+            self.eval()
+            device = next(self.parameters()).device
+            x = torch.zeros(1, self.in_channels, size, size, device=device)
+            with torch.no_grad():
+                self(x, **self.extra_inputs(x, DecodedJpeg(np.zeros((size, size), np.uint8), 50)))
+        finally:
+            for h in hooks:
+                h.remove()
+            self.train(was_training)
+        return total / size ** 2
+
+
+def _to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(H, W) or (H, W, C) float -> (1, C, H, W) float32 on ``device``."""
+    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
+    t = t[None] if t.ndim == 2 else t.permute(2, 0, 1)
+    return t[None].to(device)

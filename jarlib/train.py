@@ -1,0 +1,612 @@
+"""One training loop for every model: config, patches, losses, validation, checkpoints, resume.
+
+From Python (the notebooks)::
+
+    cfg = TrainConfig.from_preset("dncnn", "cpu", steps=500, out="runs/dncnn_demo")
+    result = train(cfg)              # returns the model and its history
+    result = train(cfg, resume=True) # continues bit-for-bit from runs/dncnn_demo/checkpoint.pt
+
+From the command line::
+
+    python -m jarlib.train --model dncnn --preset cpu --qf 10-60 --steps 8000 --out runs/dncnn_gray
+
+Design (notebook 03 teaches it):
+
+- **Data**: :class:`jarlib.data.JpegPatchDataset` makes every patch from ``(seed, 0, index)``; step
+  ``s`` uses items ``s*B .. s*B+B-1``, so a resumed run sees exactly the patches the uninterrupted one
+  would, without saving any data-loader state. Batches are stacked in the main process (no worker
+  processes: on 2 cores a worker steals a core from the convolutions).
+- **Device**: CUDA when present, else CPU with ``torch.set_num_threads`` = the cores; overridable.
+  Mixed precision: fp16 autocast with a gradient scaler on CUDA; bf16 autocast (+ channels_last) on
+  CPU only when asked (``amp="bf16"``: 2.1-2.5x faster here; check the quality).
+- **Losses** compose from named terms (``"l1"``, ``"l2"``, ``"charbonnier"``, ``"0.5*l1+l2"``); a
+  model adds its own terms (e.g. FBCNN's QF loss) to :data:`LOSSES` without touching the loop.
+- **Validation** every ``val_every`` steps: PSNR/SSIM (Gaussian 11x11) of ``model.restore`` on a few
+  held-out images at chosen QFs, next to the JPEG input's, stored in ``history``.
+- **Checkpoints** every ``ckpt_every`` steps and at the end, written to a temporary file and renamed
+  (never half-written): model, optimizer, scheduler, step, RNG states, history and the full config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import math
+import os
+import random
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jarlib import models as model_registry
+
+CHECKPOINT_FORMAT = "jarlib-checkpoint-1"
+
+# Keys that may differ between a checkpoint and the config resuming it: they change how a run is
+# watched or where it runs, never what it computes.
+RESUMABLE_KEYS = frozenset({"out", "device", "threads", "val_every", "ckpt_every", "log_every",
+                            "progress", "val_images"})
+
+
+# ----------------------------------------------------------------------------------------- config
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved in every checkpoint; JSON-serialisable).
+
+    Sizes: ``patch`` P (square patches), ``batch`` B, ``steps`` optimizer steps. QFs are IJG
+    qualities; ``qf_range`` is inclusive. ``lr`` peaks after ``warmup`` linear steps, then follows
+    ``schedule``: ``"cosine"`` down to ``lr_min`` at the last step, ``"step"`` (x ``gamma`` at each
+    of ``milestones``) or ``"constant"``.
+    """
+
+    model: str = "dncnn"
+    model_args: dict[str, Any] = field(default_factory=dict)
+    preset: Optional[str] = None
+    mode: str = "gray"
+    train_set: str = "bsds500_train"
+    patch: int = 64
+    batch: int = 16
+    qf_range: tuple[int, int] = (10, 60)
+    double_fraction: float = 0.0
+    grid_shift: float = 0.0
+    steps: int = 1000
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    lr_min: float = 0.0
+    schedule: str = "cosine"
+    warmup: int = 0
+    milestones: tuple[int, ...] = ()
+    gamma: float = 0.5
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0
+    loss: str = "l1"
+    amp: str = "auto"
+    channels_last: bool = False
+    seed: int = 0
+    val_set: str = "live1_gray"
+    val_images: int = 4
+    val_crop: int = 256
+    val_qfs: tuple[int, ...] = (10, 40)
+    val_every: int = 500
+    ckpt_every: int = 500
+    log_every: int = 20
+    device: str = "auto"
+    threads: int = 0
+    progress: bool = True
+    out: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        self.qf_range = tuple(int(q) for q in self.qf_range)  # type: ignore[assignment]
+        self.val_qfs = tuple(int(q) for q in self.val_qfs)
+        self.milestones = tuple(int(m) for m in self.milestones)
+        self.model_args = dict(self.model_args)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the first bad setting."""
+        model_registry._entry(self.model)
+        if self.mode not in ("gray", "rgb"):
+            raise ValueError(f"mode must be 'gray' or 'rgb', got {self.mode!r}")
+        for name in ("patch", "batch", "steps"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        lo, hi = self.qf_range if len(self.qf_range) == 2 else (0, 0)
+        if len(self.qf_range) != 2 or not 1 <= lo <= hi <= 100:
+            raise ValueError(f"qf_range must be (low, high) with 1 <= low <= high <= 100, got {self.qf_range}")
+        if not all(1 <= q <= 100 for q in self.val_qfs):
+            raise ValueError(f"val_qfs must be qualities in 1..100, got {self.val_qfs}")
+        if self.optimizer not in ("adam", "adamw", "sgd"):
+            raise ValueError(f"optimizer must be 'adam', 'adamw' or 'sgd', got {self.optimizer!r}")
+        if self.schedule not in ("cosine", "step", "constant"):
+            raise ValueError(f"schedule must be 'cosine', 'step' or 'constant', got {self.schedule!r}")
+        if not (self.lr > 0 and self.lr_min >= 0):
+            raise ValueError(f"lr must be > 0 and lr_min >= 0, got lr={self.lr}, lr_min={self.lr_min}")
+        if self.amp not in ("auto", "off", "bf16", "fp16"):
+            raise ValueError(f"amp must be 'auto', 'off', 'bf16' or 'fp16', got {self.amp!r}")
+        for name in ("warmup", "val_every", "ckpt_every", "log_every", "val_images", "threads", "seed"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        for name in ("channels_last", "progress"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        parse_loss(self.loss)
+
+    @classmethod
+    def from_preset(cls, model: str, preset: str = "cpu", **overrides: Any) -> "TrainConfig":
+        """The config of ``preset`` (``"cpu"`` or ``"paper"``) for ``model``, with ``overrides``
+        (``model_args`` overrides are merged into the preset's)."""
+        table = model_registry.presets(model)
+        if preset not in table:
+            raise ValueError(f"model {model!r} has no preset {preset!r}; presets: {', '.join(table)}")
+        p = table[preset]
+        args = {**p.get("model_args", {}), **overrides.pop("model_args", {})}
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(overrides) - fields
+        if unknown:
+            raise ValueError(f"unknown config key(s): {', '.join(sorted(unknown))}")
+        return cls(model=model, preset=preset, model_args=args, **{**p.get("train", {}), **overrides})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (tuples as lists)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        fields = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - fields
+        if unknown:
+            raise ValueError(f"unknown config key(s): {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+# ----------------------------------------------------------------------------------------- losses
+
+LossTerm = Callable[[Any, "Batch"], torch.Tensor]
+
+
+class Batch:
+    """A training batch: ``compressed`` and ``clean`` (B, C, P, P) in [0, 1], ``qf`` (B,) = QF/100
+    (NaN for double JPEG)."""
+
+    def __init__(self, compressed: torch.Tensor, clean: torch.Tensor, qf: torch.Tensor) -> None:
+        self.compressed, self.clean, self.qf = compressed, clean, qf
+
+    def to(self, device: torch.device, channels_last: bool = False) -> "Batch":
+        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        return Batch(self.compressed.to(device, memory_format=fmt), self.clean.to(device, memory_format=fmt),
+                     self.qf.to(device))
+
+
+def _image(out: Any) -> torch.Tensor:
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+LOSSES: dict[str, LossTerm] = {
+    "l1": lambda out, b: F.l1_loss(_image(out).float(), b.clean),
+    "l2": lambda out, b: F.mse_loss(_image(out).float(), b.clean),
+    "charbonnier": lambda out, b: torch.sqrt((_image(out).float() - b.clean) ** 2 + 1e-6).mean(),
+}
+"""Named loss terms ``(model output, batch) -> scalar``. Paper modules register their own terms."""
+
+
+def parse_loss(spec: str) -> list[tuple[float, str]]:
+    """``"l1"``, ``"0.5*l1 + l2"`` -> ``[(weight, name), ...]``; unknown names raise ``ValueError``."""
+    terms = []
+    for part in spec.replace(" ", "").split("+"):
+        m = re.fullmatch(r"(?:([0-9.eE-]+)\*)?([A-Za-z_][A-Za-z0-9_]*)", part)
+        if not m:
+            raise ValueError(f"bad loss term {part!r} in {spec!r}; write e.g. 'l1' or '0.5*l1+l2'")
+        weight, name = float(m.group(1) or 1.0), m.group(2)
+        if name not in LOSSES:
+            raise ValueError(f"unknown loss {name!r}; known: {', '.join(sorted(LOSSES))}")
+        terms.append((weight, name))
+    return terms
+
+
+def compose_loss(spec: str) -> Callable[[Any, Batch], tuple[torch.Tensor, dict[str, float]]]:
+    """The loss function of ``spec``: returns the weighted sum and each term's value."""
+    terms = parse_loss(spec)
+
+    def loss_fn(out: Any, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        values = {name: LOSSES[name](out, batch) for _, name in terms}
+        total = sum(w * values[name] for w, name in terms)
+        return total, {k: float(v.detach()) for k, v in values.items()}
+
+    return loss_fn
+
+
+# ----------------------------------------------------------------------------------------- pieces
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``"auto"``: CUDA when present, else CPU. Any other name is passed to ``torch.device``."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for but CUDA is not available")
+    return dev
+
+
+def set_threads(threads: int = 0) -> int:
+    """CPU threads for the convolutions: ``threads`` or, when 0, the cores this process may use."""
+    if threads:
+        n = threads
+    elif hasattr(os, "sched_getaffinity"):
+        n = len(os.sched_getaffinity(0))
+    else:
+        n = os.cpu_count() or 1
+    torch.set_num_threads(max(1, n))
+    return torch.get_num_threads()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy's global RNG and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def amp_dtype(cfg: TrainConfig, device: torch.device) -> Optional[torch.dtype]:
+    """Autocast dtype: fp16 on CUDA for ``"auto"``; on CPU bf16 only when asked; None = fp32."""
+    if cfg.amp == "off":
+        return None
+    if cfg.amp == "bf16":
+        return torch.bfloat16
+    if cfg.amp == "fp16":
+        return torch.float16
+    return torch.float16 if device.type == "cuda" else None
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """The learning rate used for optimizer step ``step`` (0-based)."""
+    if cfg.warmup and step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    if cfg.schedule == "constant":
+        return cfg.lr
+    if cfg.schedule == "step":
+        return cfg.lr * cfg.gamma ** sum(step >= m for m in cfg.milestones)
+    span = max(1, cfg.steps - cfg.warmup)
+    t = min(1.0, (step - cfg.warmup) / span)
+    return cfg.lr_min + 0.5 * (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * t))
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
+    """LambdaLR following :func:`learning_rate` (its state is the step count, saved in checkpoints)."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: learning_rate(cfg, s) / cfg.lr)
+
+
+def make_dataset(cfg: TrainConfig, images: Any = None):
+    """The patch stream of a run: ``steps * batch`` items of :class:`~jarlib.data.JpegPatchDataset`."""
+    from jarlib.data import JpegPatchDataset
+
+    return JpegPatchDataset(images if images is not None else cfg.train_set, cfg.patch, mode=cfg.mode,
+                            samples_per_epoch=cfg.steps * cfg.batch, qf_range=tuple(cfg.qf_range),
+                            double_fraction=cfg.double_fraction, grid_shift=cfg.grid_shift, seed=cfg.seed)
+
+
+def get_batch(dataset: Any, step: int, batch: int) -> Batch:
+    """Items ``step*batch .. step*batch+batch-1`` stacked: the batch of optimizer step ``step``."""
+    items = [dataset[step * batch + i] for i in range(batch)]
+    return Batch(*(torch.stack(parts) for parts in zip(*items)))
+
+
+def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.ndarray]]:
+    """The first ``val_images`` images of ``val_set`` (or ``images``), centre-cropped to
+    ``val_crop`` (a multiple of 8; 0 keeps the whole image), in the run's mode."""
+    from jarlib.data import load_dataset
+    from jarlib.data.patches import _named_images
+
+    if cfg.val_images == 0:
+        return []
+    if images is None:
+        named = load_dataset(cfg.val_set, mode=cfg.mode, limit=cfg.val_images)
+    else:
+        named = _named_images(images, cfg.mode)[:cfg.val_images]
+    out = []
+    for name, img in named:
+        if cfg.mode == "gray" and img.ndim == 3:
+            from jarlib.color import to_gray_y
+            img = to_gray_y(img)
+        if cfg.val_crop:
+            c = cfg.val_crop
+            top, left = max(0, (img.shape[0] - c) // 2) // 8 * 8, max(0, (img.shape[1] - c) // 2) // 8 * 8
+            img = img[top:top + c, left:left + c]
+        out.append((name, np.ascontiguousarray(img)))
+    return out
+
+
+def validate(model: nn.Module, images: Sequence[tuple[str, np.ndarray]], qfs: Sequence[int]) -> dict[str, dict[str, float]]:
+    """Mean PSNR / SSIM (Gaussian 11x11; RGB for colour runs) of ``model.restore`` and of the JPEG
+    input, per QF: ``{"10": {"psnr": .., "ssim": .., "psnr_jpeg": .., "ssim_jpeg": ..}, ...}``."""
+    from jarlib import metrics
+    from jarlib.jpeg import encode_bytes, decode_bytes
+
+    out: dict[str, dict[str, float]] = {}
+    for q in qfs:
+        acc = {"psnr": [], "ssim": [], "psnr_jpeg": [], "ssim_jpeg": []}
+        for _, clean in images:
+            data = encode_bytes(clean, q)
+            jpeg = decode_bytes(data).reshape(clean.shape)
+            restored = model.restore(data)
+            for key, img in (("", restored), ("_jpeg", jpeg)):
+                acc["psnr" + key].append(float(metrics.psnr(clean, img)))
+                acc["ssim" + key].append(float(metrics.ssim(clean, img, "gaussian11")))
+        out[str(q)] = {k: float(np.mean(v)) for k, v in acc.items()}
+    return out
+
+
+# ----------------------------------------------------------------------------------------- checkpoints
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: unreadable, not a jarlib checkpoint, or from another run."""
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """Write ``state`` to ``path`` atomically: a temporary file in the same folder, fsync, rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as fh:
+            torch.save(state, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: tensors and plain
+    data only). Raises :class:`CheckpointError` naming the problem for a corrupt or foreign file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, pickle garbage, ...
+        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(exc).__name__}: {exc}); "
+                              "delete it to start over") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a jarlib training checkpoint (format "
+                              f"{state.get('format') if isinstance(state, dict) else type(state).__name__!r}, "
+                              f"expected {CHECKPOINT_FORMAT!r})")
+    return state
+
+
+def config_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Keys (outside :data:`RESUMABLE_KEYS`) whose values differ: ``"lr: 0.001 -> 0.002"``."""
+    keys = sorted((set(saved) | set(current)) - RESUMABLE_KEYS)
+    return [f"{k}: {saved.get(k)!r} -> {current.get(k)!r}" for k in keys if saved.get(k) != current.get(k)]
+
+
+# ----------------------------------------------------------------------------------------- the loop
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the trained model (eval mode), its config and history.
+
+    ``history`` is ``{"train": [{"step", "loss", "psnr", "lr", "seconds"}, ...],
+    "val": [{"step", "seconds", "10": {"psnr", ...}, ...}, ...]}``; ``seconds`` counts training time
+    only (validation and checkpoint writing excluded), summed over resumed sessions.
+    """
+
+    model: nn.Module
+    config: TrainConfig
+    history: dict[str, list[dict[str, Any]]]
+    step: int
+    checkpoint: Optional[Path]
+
+
+def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] = None,
+          images: Any = None, val_images: Any = None) -> TrainResult:
+    """Train ``cfg.model`` as ``cfg`` says; checkpoint to ``cfg.out/checkpoint.pt``.
+
+    Args:
+        resume: continue from ``cfg.out/checkpoint.pt`` when it exists (bit-for-bit: the same
+            patches, RNG states, optimizer and schedule). A checkpoint from a different config
+            raises :class:`CheckpointError` listing the differences.
+        stop_after: stop (with a checkpoint) after this global step — to split a run in sessions,
+            or to test resuming.
+        images, val_images: image sources instead of ``cfg.train_set`` / ``cfg.val_set`` (e.g.
+            :func:`jarlib.data.sample_images` when no data set is installed).
+    """
+    from tqdm.auto import tqdm
+
+    device = pick_device(cfg.device)
+    threads = set_threads(cfg.threads) if device.type == "cpu" else torch.get_num_threads()
+    seed_everything(cfg.seed)
+    model = model_registry.build(cfg.model, in_channels=1 if cfg.mode == "gray" else 3, **cfg.model_args).to(device)
+    if cfg.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(cfg, model)
+    scheduler = make_scheduler(cfg, optimizer)
+    dtype = amp_dtype(cfg, device)
+    scaler = torch.amp.GradScaler("cuda", enabled=(dtype == torch.float16 and device.type == "cuda"))
+    loss_fn = compose_loss(cfg.loss)
+    history: dict[str, list[dict[str, Any]]] = {"train": [], "val": []}
+    window: list[tuple[float, float]] = []  # (loss, psnr) of the steps since the last history entry
+    step, seconds = 0, 0.0
+    ckpt = Path(cfg.out) / "checkpoint.pt" if cfg.out else None
+
+    if resume and ckpt is not None and ckpt.exists():
+        state = load_checkpoint(ckpt)
+        diff = config_mismatch(state["config"], cfg.to_dict())
+        if diff:
+            raise CheckpointError(f"{ckpt} was written by a different run; differing settings: "
+                                  + "; ".join(diff) + ". Use another --out or the checkpoint's settings.")
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            if "scaler" in state and scaler.is_enabled():
+                scaler.load_state_dict(state["scaler"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(f"{ckpt} does not fit this model: {exc}") from None
+        torch.set_rng_state(state["rng"]["torch"])
+        if device.type == "cuda" and state["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(state["rng"]["cuda"])
+        step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
+        window = [tuple(w) for w in state.get("window", [])]
+
+    dataset = make_dataset(cfg, images)
+    val_set = load_validation(cfg, val_images)
+    end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
+
+    def snapshot() -> None:
+        if ckpt is None:
+            return
+        save_checkpoint(ckpt, {
+            "format": CHECKPOINT_FORMAT, "config": cfg.to_dict(), "step": step, "seconds": seconds,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+            "rng": {"torch": torch.get_rng_state(),
+                    "cuda": torch.cuda.get_rng_state() if device.type == "cuda" else None},
+            "history": history, "window": window, "torch": str(torch.__version__), "threads": threads,
+        })
+
+    def run_validation() -> None:
+        if not val_set:
+            return
+        entry: dict[str, Any] = {"step": step, "seconds": seconds}
+        entry.update(validate(model, val_set, cfg.val_qfs))
+        history["val"].append(entry)
+        model.train()
+
+    bar = tqdm(total=cfg.steps, initial=step, disable=not cfg.progress, desc=f"{cfg.model}", unit="step",
+               dynamic_ncols=True, file=sys.stdout)
+    model.train()
+    while step < end:
+        t0 = time.perf_counter()
+        batch = get_batch(dataset, step, cfg.batch).to(device, cfg.channels_last)
+        with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            out = model(batch.compressed)
+            loss, parts = loss_fn(out, batch)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {float(loss)} at step {step}; lower lr "
+                                     f"({cfg.lr}) or turn amp off (amp={cfg.amp!r})")
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if cfg.grad_clip:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        lr = optimizer.param_groups[0]["lr"]
+        scaler.step(optimizer)
+        scaler.update()
+        scheduler.step()
+        with torch.no_grad():
+            mse = F.mse_loss(_image(out).float().clamp(0, 1), batch.clean).item()
+        step += 1
+        seconds += time.perf_counter() - t0
+        window.append((float(loss.detach()), 10 * math.log10(1.0 / max(mse, 1e-12))))
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            loss_avg, psnr_avg = (float(np.mean(v)) for v in zip(*window))
+            history["train"].append({"step": step, "loss": loss_avg, "psnr": psnr_avg,
+                                     "lr": lr, "seconds": seconds, **parts})
+            bar.set_postfix(loss=f"{loss_avg:.4f}", psnr=f"{psnr_avg:.2f}")
+            window = []
+        bar.update(1)
+        if cfg.val_every and (step % cfg.val_every == 0 or step == cfg.steps):
+            run_validation()
+            if history["val"]:
+                v = history["val"][-1]
+                bar.write(f"step {step}: " + "  ".join(
+                    f"QF{q} {v[str(q)]['psnr']:.2f} dB (JPEG {v[str(q)]['psnr_jpeg']:.2f})" for q in cfg.val_qfs))
+        if cfg.ckpt_every and step % cfg.ckpt_every == 0 and step != end:
+            snapshot()
+    bar.close()
+    snapshot()
+    model.eval()
+    return TrainResult(model, cfg, history, step, ckpt)
+
+
+# ----------------------------------------------------------------------------------------- export
+
+def export_weights(checkpoint: str | os.PathLike, path: str | os.PathLike, half: bool = True) -> dict[str, Any]:
+    """Write the model weights of a training checkpoint as a small state-dict file (fp16 floats when
+    ``half``), atomically. Returns ``{"config": ..., "step": ..., "seconds": ...}`` of the run."""
+    state = load_checkpoint(checkpoint)
+    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["model"].items()}
+    save_checkpoint(path, weights)
+    return {"config": state["config"], "step": state["step"], "seconds": state["seconds"]}
+
+
+# ----------------------------------------------------------------------------------------- CLI
+
+def _parse_value(text: str) -> Any:
+    """A --set value: JSON (``1e-3``, ``[10, 40]``, ``true``), Python's True/False/None, else the text."""
+    if text in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[text]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m jarlib.train",
+        description="Train a jarlib model on JPEG patches (resumable; see jarlib.train).")
+    parser.add_argument("--model", required=True, choices=sorted(model_registry.MODELS))
+    parser.add_argument("--preset", default="cpu", help="named preset of the model: cpu (default) or paper")
+    parser.add_argument("--qf", help="QF range, e.g. 10-60 (or one QF, e.g. 10)")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--out", required=True, help="run folder: checkpoint.pt, history.json")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
+    parser.add_argument("--stop-after", type=int, help="stop (with a checkpoint) after this step")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="other config settings, e.g. amp=bf16 lr=5e-4 model_args.features=32")
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {"out": args.out}
+    if args.steps is not None:
+        overrides["steps"] = args.steps
+    if args.qf:
+        lo, _, hi = args.qf.partition("-")
+        overrides["qf_range"] = (int(lo), int(hi or lo))
+    model_args: dict[str, Any] = {}
+    for item in args.set:
+        key, eq, value = item.partition("=")
+        if not eq:
+            parser.error(f"--set expects KEY=VALUE, got {item!r}")
+        if key.startswith("model_args."):
+            model_args[key.split(".", 1)[1]] = _parse_value(value)
+        else:
+            overrides[key] = _parse_value(value)
+    try:
+        cfg = TrainConfig.from_preset(args.model, args.preset, model_args=model_args, **overrides)
+        result = train(cfg, resume=args.resume, stop_after=args.stop_after)
+    except (ValueError, TypeError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    hist = Path(args.out) / "history.json"
+    tmp = hist.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"config": cfg.to_dict(), "step": result.step, "history": result.history}, indent=1))
+    os.replace(tmp, hist)
+    print(f"step {result.step}/{cfg.steps}; checkpoint {result.checkpoint}; history {hist}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

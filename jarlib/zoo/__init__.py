@@ -1,0 +1,188 @@
+"""The project's own trained models: small fp16 state dicts in ``weights/``, described by ``manifest.json``.
+
+``zoo.load("dncnn_gray")`` is how notebooks, benchmarks and the command line get a trained model;
+every zoo model is a :class:`jarlib.models.Restorer`, so ``model.restore(jpeg)`` works for all.
+Each manifest entry records the model and its constructor arguments, the training config, data,
+QF range, steps and CPU time, the file's SHA-256, the measured PSNR / SSIM / PSNR-B on LIVE1 and
+Classic5 gray at QF 10/20/30/40, and the exact commands that reproduce the file.
+
+Command line::
+
+    python -m jarlib.zoo list
+    python -m jarlib.zoo add dncnn_gray runs/dncnn_gray/checkpoint.pt --command "python -m jarlib.train ..."
+    python -m jarlib.zoo evaluate dncnn_gray --sets classic5
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+
+from jarlib import models as model_registry
+
+ZOO_DIR = Path(__file__).resolve().parent
+MANIFEST = ZOO_DIR / "manifest.json"
+EVAL_SETS = ("live1_gray", "classic5")
+EVAL_QFS = (10, 20, 30, 40)
+
+
+class ZooError(RuntimeError):
+    """A zoo model that cannot be loaded: unknown name, missing file, wrong checksum."""
+
+
+def manifest() -> dict[str, Any]:
+    """The whole manifest: ``{name: entry}``."""
+    if not MANIFEST.exists():
+        return {}
+    return json.loads(MANIFEST.read_text())
+
+
+def available() -> list[str]:
+    """Names of the zoo models."""
+    return sorted(manifest())
+
+
+def info(name: str) -> dict[str, Any]:
+    """The manifest entry of ``name``."""
+    entries = manifest()
+    if name not in entries:
+        raise ZooError(f"no zoo model {name!r}; available: {', '.join(sorted(entries)) or 'none'}")
+    return entries[name]
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load(name: str, device: str | torch.device = "auto") -> model_registry.Restorer:
+    """The trained model ``name`` in eval mode (fp32 on ``device``; ``"auto"``: CUDA when present).
+
+    Checks the weight file's SHA-256 against the manifest and loads it with ``weights_only=True``.
+    """
+    entry = info(name)
+    path = ZOO_DIR / entry["file"]
+    if not path.is_file():
+        raise ZooError(f"weights of {name!r} missing: {path} (a partial clone? `git lfs` is not used; "
+                       f"re-clone, or retrain with: {entry.get('command', '?')})")
+    digest = sha256(path)
+    if digest != entry["sha256"]:
+        raise ZooError(f"weights of {name!r} do not match the manifest: {path} has SHA-256 {digest[:12]}..., "
+                       f"manifest says {entry['sha256'][:12]}...; the file is corrupt or from another run")
+    model = model_registry.build(entry["model"], in_channels=entry["in_channels"], **entry["model_args"])
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return model.to(device).eval()
+
+
+def evaluate(model: model_registry.Restorer, sets: Sequence[str] = EVAL_SETS,
+             qfs: Sequence[int] = EVAL_QFS) -> dict[str, Any]:
+    """PSNR / SSIM / PSNR-B (FBCNN gray convention) of ``model`` and of JPEG on ``sets`` at ``qfs``,
+    rounded to 4 decimals: ``{set: {"10": {...}, ...}}``. ``ssim`` uses the 11x11 Gaussian window
+    (FBCNN), ``ssim_uniform8`` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors)."""
+    from jarlib.evaluation import evaluate_restorer
+
+    out: dict[str, Any] = {}
+    for s in sets:
+        r = evaluate_restorer(model.restore, s, qfs, "fbcnn_gray", also_ssim=("uniform8",))
+        out[s] = {q: {k: round(v, 4) for k, v in r[q].items() if k != "seconds"} for q in map(str, qfs)}
+        out[s]["images"] = r["images"]
+    return out
+
+
+def _write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Sequence[str] = EVAL_SETS,
+        qfs: Sequence[int] = EVAL_QFS, half: bool = True) -> dict[str, Any]:
+    """Export a training checkpoint into the zoo as ``weights/<name>.pt`` and write its manifest entry.
+
+    Measures the model on ``sets`` at ``qfs``, and the fp32 checkpoint against the stored fp16
+    weights on Classic5 QF10 (``fp16_psnr_change``), so the manifest shows what fp16 storage costs.
+    """
+    from jarlib.evaluation import evaluate_restorer
+    from jarlib.train import TrainConfig, export_weights, load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    cfg = TrainConfig.from_dict(state["config"])
+    in_channels = 1 if cfg.mode == "gray" else 3
+    fp32 = model_registry.build(cfg.model, in_channels=in_channels, **cfg.model_args)
+    fp32.load_state_dict(state["model"])
+    fp32.eval()
+    rel = f"weights/{name}.pt"
+    run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
+    entry: dict[str, Any] = {
+        "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
+        "file": rel, "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
+        "dtype": "float16" if half else "float32", "parameters": fp32.num_parameters(),
+        "training": {"data": cfg.train_set, "mode": cfg.mode, "qf_range": list(cfg.qf_range),
+                     "steps": run["step"], "patch": cfg.patch, "batch": cfg.batch,
+                     "cpu_minutes": round(run["seconds"] / 60, 1), "threads": torch.get_num_threads(),
+                     "torch": str(torch.__version__), "config": state["config"]},
+        "command": command,
+        "curve": [{"step": v["step"], "cpu_minutes": round(v["seconds"] / 60, 2),
+                   **{f"psnr_q{q}": round(v[q]["psnr"], 3) for q in map(str, cfg.val_qfs)},
+                   **{f"psnr_jpeg_q{q}": round(v[q]["psnr_jpeg"], 3) for q in map(str, cfg.val_qfs)}}
+                  for v in state["history"].get("val", [])],
+        "curve_note": f"validation during training: {cfg.val_images} {cfg.val_set} images centre-cropped "
+                      f"to {cfg.val_crop}x{cfg.val_crop}, SSIM/PSNR on Y; cpu_minutes = training time only",
+    }
+    _write_json_atomic(MANIFEST, {**manifest(), name: {**entry, "metrics": {}}})
+    model = load(name, "cpu")
+    entry["metrics"] = evaluate(model, sets, qfs)
+    check = list(sets)[-1] if "classic5" not in sets else "classic5"
+    a = evaluate_restorer(fp32.restore, check, (qfs[0],))[str(qfs[0])]["psnr"]
+    b = evaluate_restorer(model.restore, check, (qfs[0],))[str(qfs[0])]["psnr"]
+    entry["fp16_psnr_change"] = {"set": check, "qf": qfs[0], "fp32": round(a, 4), "stored": round(b, 4),
+                                 "change_db": round(b - a, 4)}
+    _write_json_atomic(MANIFEST, {**manifest(), name: entry})
+    return entry
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m jarlib.zoo", description="The project's trained models.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list", help="the zoo models and their LIVE1 QF10 PSNR")
+    p_add = sub.add_parser("add", help="export a training checkpoint into the zoo and measure it")
+    p_add.add_argument("name")
+    p_add.add_argument("checkpoint")
+    p_add.add_argument("--command", required=True, help="the training command that made the checkpoint")
+    p_add.add_argument("--fp32", action="store_true", help="store fp32 weights (default fp16)")
+    p_add.add_argument("--sets", nargs="+", default=list(EVAL_SETS), help="data sets to measure on")
+    p_eval = sub.add_parser("evaluate", help="measure a zoo model (FBCNN gray convention)")
+    p_eval.add_argument("name")
+    p_eval.add_argument("--sets", nargs="+", default=list(EVAL_SETS))
+    p_eval.add_argument("--qfs", nargs="+", type=int, default=list(EVAL_QFS))
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "list":
+            for n in available():
+                e = info(n)
+                m = e.get("metrics", {}).get("live1_gray", {}).get("10", {})
+                print(f"{n:16s} {e['model']:8s} {e['parameters']:>9,d} params {e['bytes'] / 1e6:5.2f} MB  "
+                      f"LIVE1 q10 {m.get('psnr', float('nan')):.2f} dB (JPEG {m.get('psnr_jpeg', float('nan')):.2f})")
+        elif args.cmd == "add":
+            add(args.name, args.checkpoint, args.command, sets=args.sets, half=not args.fp32)
+            print(json.dumps(info(args.name)["metrics"], indent=1))
+        else:
+            print(json.dumps(evaluate(load(args.name), args.sets, args.qfs), indent=1))
+    except (ZooError, ValueError) as exc:
+        print(f"error: {exc}", file=__import__("sys").stderr)
+        return 2
+    return 0

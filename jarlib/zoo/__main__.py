@@ -1,0 +1,3 @@
+from jarlib.zoo import main
+
+raise SystemExit(main())

@@ -1,0 +1,75 @@
+"""The model zoo: every committed model loads, matches its checksum, and reproduces its manifest."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from jarlib import zoo
+from jarlib.evaluation import evaluate_restorer
+from jarlib.jpeg import encode_bytes
+
+NAMES = zoo.available()
+
+
+def test_the_baselines_are_in_the_zoo():
+    assert {"arcnn_gray", "dncnn_gray"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_entry_is_complete_and_file_small(name):
+    e = zoo.info(name)
+    for key in ("model", "model_args", "file", "sha256", "parameters", "training", "command", "metrics", "curve"):
+        assert key in e, key
+    assert e["bytes"] < 5e6
+    for s in zoo.EVAL_SETS:
+        for q in map(str, zoo.EVAL_QFS):
+            m = e["metrics"][s][q]
+            assert m["psnr"] > m["psnr_jpeg"], f"{name} does not beat JPEG on {s} QF{q}"
+    assert abs(e["fp16_psnr_change"]["change_db"]) < 0.01  # fp16 storage costs no measurable PSNR
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_load_and_restore(name):
+    model = zoo.load(name, "cpu")
+    assert not model.training
+    state = torch.load(zoo.ZOO_DIR / zoo.info(name)["file"], weights_only=True)
+    assert sum(v.numel() for k, v in state.items() if "running" not in k and "num_batches" not in k) \
+        == zoo.info(name)["parameters"]
+    img = (np.add.outer(np.arange(37), np.arange(45)) * 3 % 256).astype(np.uint8)
+    out = model.restore(encode_bytes(img, 10))
+    assert out.shape == img.shape and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reproduces_manifest_on_classic5(name, datasets_available):
+    model = zoo.load(name, "cpu")
+    measured = evaluate_restorer(model.restore, "classic5", zoo.EVAL_QFS, "fbcnn_gray")
+    for q in map(str, zoo.EVAL_QFS):
+        stored = zoo.info(name)["metrics"]["classic5"][q]
+        assert measured[q]["psnr"] == pytest.approx(stored["psnr"], abs=0.01)
+        assert measured[q]["ssim"] == pytest.approx(stored["ssim"], abs=0.001)
+        assert measured[q]["psnrb"] == pytest.approx(stored["psnrb"], abs=0.01)
+
+
+def test_unknown_and_corrupt_models_are_clear_errors(tmp_path, monkeypatch):
+    with pytest.raises(zoo.ZooError, match="no zoo model 'nope'"):
+        zoo.load("nope")
+    name = NAMES[0]
+    entry = zoo.info(name)
+    (tmp_path / "weights").mkdir()
+    shutil.copy(zoo.ZOO_DIR / entry["file"], tmp_path / entry["file"])
+    (tmp_path / "manifest.json").write_text(json.dumps({name: entry}))
+    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path)
+    monkeypatch.setattr(zoo, "MANIFEST", tmp_path / "manifest.json")
+    zoo.load(name, "cpu")  # the copy loads
+    data = bytearray((tmp_path / entry["file"]).read_bytes())
+    data[-100] ^= 0xFF
+    (tmp_path / entry["file"]).write_bytes(bytes(data))
+    with pytest.raises(zoo.ZooError, match="do not match the manifest"):
+        zoo.load(name, "cpu")
+    (tmp_path / entry["file"]).unlink()
+    with pytest.raises(zoo.ZooError, match="missing"):
+        zoo.load(name, "cpu")
