@@ -32,9 +32,10 @@ OUT = Path(__file__).resolve().parent / "results" / "model_speed.csv"
 BATCH, PATCH = 16, 64
 
 
-def train_speed(name: str, args: dict, amp: str, channels_last: bool, steps: int) -> float:
-    """Patches/s of ``steps`` timed training steps (after 2 warm-up steps)."""
-    cfg = T.TrainConfig.from_preset(name, "cpu", model_args=args, batch=BATCH, patch=PATCH, steps=steps + 2,
+def train_speed(name: str, preset: str, amp: str, channels_last: bool, steps: int) -> float:
+    """Patches/s of ``steps`` timed training steps (after 2 warm-up steps) of ``preset``'s model and
+    loss, on this benchmark's batches."""
+    cfg = T.TrainConfig.from_preset(name, preset, batch=BATCH, patch=PATCH, steps=steps + 2,
                                     amp=amp, channels_last=channels_last, val_images=0, progress=False,
                                     ckpt_every=0, log_every=1)
     hist = T.train(cfg, images=sample_images("gray")).history["train"]
@@ -73,7 +74,7 @@ def main() -> None:
                     continue
                 # bf16 here, and the paper sizes, take seconds per step: fewer steps
                 n = steps if amp == "off" and preset == "cpu" else max(2, steps // 5)
-                row[f"train_patches_s_{label}"] = round(train_speed(name, margs, amp, cl, n), 1)
+                row[f"train_patches_s_{label}"] = round(train_speed(name, preset, amp, cl, n), 1)
             rows.append(row)
             print(row, flush=True)
     OUT.parent.mkdir(exist_ok=True)

@@ -21,15 +21,18 @@ def table() -> str:
     qfs = [str(q) for q in zoo.EVAL_QFS]
     head = ("| model | parameters | CPU-min | set | " + " | ".join(f"QF{q}" for q in qfs) + " |\n"
             "|---|---|---|---|" + "---|" * len(qfs) + "\n")
-    lines = []
+    order = list(SET_NAMES)
+    ordered = lambda metrics: sorted(metrics.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    lines, jpeg = [], {}
     for name in zoo.available():
         e = zoo.info(name)
-        for s, scores in e["metrics"].items():
+        for s, scores in ordered(e["metrics"]):
             cells = [f"{scores[q]['psnr']:.2f} ({scores[q]['psnr'] - scores[q]['psnr_jpeg']:+.2f})" for q in qfs]
             lines.append(f"| `{name}` | {e['parameters']:,} | {e['training']['cpu_minutes']} | "
                          f"{SET_NAMES.get(s, s)} | " + " | ".join(cells) + " |")
-    jpeg = zoo.info(zoo.available()[0])["metrics"]
-    for s, scores in jpeg.items():
+            if e.get("mode", "gray") == "gray" or "color" not in s:
+                jpeg.setdefault(s, scores)
+    for s, scores in ordered(jpeg):
         lines.append(f"| JPEG | | | {SET_NAMES.get(s, s)} | " + " | ".join(f"{scores[q]['psnr_jpeg']:.2f}" for q in qfs) + " |")
     return head + "\n".join(lines) + "\n"
 

@@ -77,6 +77,46 @@ def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset:
     return result
 
 
+def evaluate_double(restore: Optional[Callable[[bytes], np.ndarray]], dataset: str | Sequence[tuple[str, np.ndarray]],
+                    pairs: Sequence[tuple[int, int]], shift: tuple[int, int] = (4, 4),
+                    convention: str = "fbcnn_gray", limit: Optional[int] = None) -> dict[str, Any]:
+    """Like :func:`evaluate_restorer`, on FBCNN's non-aligned double JPEG (paper §3.3, Table 3).
+
+    Each clean image is compressed at QF1, its first ``shift = (i, j)`` rows and columns are
+    dropped, and the rest is compressed at QF2; ``restore`` gets that second file's bytes and is
+    scored against ``clean[i:, j:]`` (the official test script crops the ground truth the same way).
+    Returns ``{"QF1,QF2": {"psnr", ..., "psnr_jpeg", ...}, ..., "images": n}``.
+    """
+    from jarlib.data import load_dataset
+    from jarlib.data.degrade import MAX_SHIFT
+    from jarlib.jpeg import compress
+
+    conv = metrics.CONVENTIONS.get(convention)
+    if conv is None:
+        raise ValueError(f"unknown convention {convention!r}; known: {', '.join(metrics.CONVENTIONS)}")
+    i, j = (int(v) for v in shift)
+    if not (0 <= i <= MAX_SHIFT and 0 <= j <= MAX_SHIFT):
+        raise ValueError(f"shift must be two integers in 0..{MAX_SHIFT}, got {shift}")
+    images = (load_dataset(dataset, mode="rgb" if conv.color else "gray", limit=limit)
+              if isinstance(dataset, str) else list(dataset)[:limit])
+    if not images:
+        raise ValueError("no images to evaluate")
+    result: dict[str, Any] = {"images": len(images)}
+    for q1, q2 in pairs:
+        acc: dict[str, list[float]] = {}
+        for _, clean in images:
+            ref = np.ascontiguousarray(clean[i:, j:])
+            data = encode_bytes(np.ascontiguousarray(compress(clean, int(q1))[i:, j:]), int(q2))
+            scored = {"_jpeg": decode_bytes(data).reshape(ref.shape)}
+            if restore is not None:
+                scored[""] = restore(data)
+            for suffix, img in scored.items():
+                for k, v in metrics.evaluate(ref, img, convention).items():
+                    acc.setdefault(k + suffix, []).append(float(v))
+        result[f"{q1},{q2}"] = {k: float(np.mean(v)) for k, v in acc.items()}
+    return result
+
+
 def _scored_planes(img: np.ndarray, color: bool) -> np.ndarray:
     """What a convention scores: the image itself (colour) or its MATLAB Y (gray)."""
     from jarlib.color import rgb_to_y

@@ -67,7 +67,8 @@ class TrainConfig:
     Sizes: ``patch`` P (square patches), ``batch`` B, ``steps`` optimizer steps. QFs are IJG
     qualities; ``qf_range`` is inclusive. ``lr`` peaks after ``warmup`` linear steps, then follows
     ``schedule``: ``"cosine"`` down to ``lr_min`` at the last step, ``"step"`` (x ``gamma`` at each
-    of ``milestones``) or ``"constant"``.
+    of ``milestones``) or ``"constant"``. ``init_from`` (a zoo name or checkpoint path) starts
+    from trained weights instead of a random init: fine-tuning, e.g. FBCNN-A from FBCNN.
     """
 
     model: str = "dncnn"
@@ -94,6 +95,7 @@ class TrainConfig:
     amp: str = "auto"
     channels_last: bool = False
     seed: int = 0
+    init_from: Optional[str] = None
     val_set: str = "live1_gray"
     val_images: int = 4
     val_crop: int = 256
@@ -199,7 +201,10 @@ LOSSES: dict[str, LossTerm] = {
     "l2": lambda out, b: F.mse_loss(_image(out).float(), b.clean),
     "charbonnier": lambda out, b: torch.sqrt((_image(out).float() - b.clean) ** 2 + 1e-6).mean(),
 }
-"""Named loss terms ``(model output, batch) -> scalar``. Paper modules register their own terms."""
+"""Named loss terms ``(model output, batch) -> scalar``. A model module adds its own terms in a
+module-level ``LOSSES`` dict (e.g. FBCNN's ``qf_l1``), collected here."""
+for _cls, _module in model_registry.MODELS.values():
+    LOSSES.update(getattr(_module, "LOSSES", {}))
 
 
 def parse_loss(spec: str) -> list[tuple[float, str]]:
@@ -396,6 +401,19 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     return state
 
 
+def initial_weights(source: str) -> dict[str, torch.Tensor]:
+    """The model weights to start a fine-tuning run from (``init_from``): a zoo name (e.g.
+    ``"fbcnn_gray"``) or the path of a training checkpoint."""
+    from jarlib import zoo
+
+    if source in zoo.available():
+        return zoo.load(source, "cpu").state_dict()
+    if not Path(source).exists():
+        raise ValueError(f"init_from {source!r} is neither a zoo model ({', '.join(zoo.available())}) nor a file")
+    state = load_checkpoint(source)
+    return state["model"]
+
+
 def config_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Keys (outside :data:`RESUMABLE_KEYS`) whose values differ: ``"lr: 0.001 -> 0.002"``."""
     keys = sorted((set(saved) | set(current)) - RESUMABLE_KEYS)
@@ -471,6 +489,11 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
         window = [tuple(w) for w in state.get("window", [])]
 
+    if step == 0 and cfg.init_from:
+        try:
+            model.load_state_dict(initial_weights(cfg.init_from))
+        except RuntimeError as exc:
+            raise ValueError(f"init_from {cfg.init_from!r} does not fit this model: {exc}") from None
     dataset = make_dataset(cfg, images)
     val_set = load_validation(cfg, val_images)
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)

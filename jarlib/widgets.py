@@ -5,8 +5,9 @@ directly (widget callbacks swallow exceptions in headless runs); the ipywidgets 
 - :func:`block_dct`: the 8x8 DCT coefficient magnitudes of the block under a pixel
 - :func:`render_qf_explorer`: the explorer's picture (crops, difference map, DCT of one block)
 - :func:`qf_explorer`: the ipywidgets front end (QF slider, block position sliders)
+- :func:`render_qf_control` / :func:`qf_control`: FBCNN's QF set by hand (paper Fig. 4)
 
-Taught in ``notebooks/01_artifacts_and_metrics.ipynb``.
+Taught in ``notebooks/01_artifacts_and_metrics.ipynb`` and ``13_fbcnn.ipynb``.
 """
 
 from __future__ import annotations
@@ -148,3 +149,51 @@ def qf_explorer(img: np.ndarray, qf: int = 10, box: Box | None = None):
         w.observe(redraw, names="value")
     redraw()
     return widgets.VBox([widgets.HBox([quality, row, col]), out])
+
+
+def render_qf_control(model, jpeg: np.ndarray, clean: np.ndarray | None, qf: float, box: Box | None = None) -> Figure:
+    """FBCNN's flexible control for one setting (paper Fig. 4): the crop ``box`` of the JPEG, of the
+    blind restoration (the model's predicted QF) and of the restoration with ``qf`` set by hand,
+    scored against ``clean`` when given. ``model``: a restorer whose ``restore`` takes ``qf=`` and
+    that has ``predict_qf`` (:class:`jarlib.models.FBCNN`)."""
+    jpeg = as_image_array(jpeg, "jpeg", allow_float=False)
+    box = box or centre_box(jpeg.shape, 96)
+    predicted = model.predict_qf(jpeg)
+    blind, steered = model.restore(jpeg), model.restore(jpeg, qf=qf)
+    panels = [(jpeg, "JPEG input"), (blind, f"blind (predicted QF {predicted:.0f})"), (steered, f"QF set to {qf:.0f}")]
+    if clean is not None:
+        clean = as_image_array(clean, "clean", allow_float=False)
+        if clean.shape != jpeg.shape:
+            raise ValueError(f"clean {clean.shape} and jpeg {jpeg.shape} must have the same shape")
+        panels = [(im, f"{t}\n{evaluate(clean, im, 'fbcnn_gray' if im.ndim == 2 else 'fbcnn_color')['psnr']:.2f} dB")
+                  for im, t in panels] + [(clean, "original")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.6))
+    gray = {"cmap": "gray", "vmin": 0, "vmax": 255} if jpeg.ndim == 2 else {}
+    for ax, (im, title) in zip(axes, panels):
+        ax.imshow(crop(im, box), interpolation="nearest", **gray)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def qf_control(model, jpeg: np.ndarray, clean: np.ndarray | None = None, box: Box | None = None):
+    """An ipywidgets slider over the QF given to FBCNN's controller, around :func:`render_qf_control`:
+    slide down to remove more artifacts (and detail), up to keep more detail (and artifacts)."""
+    import ipywidgets as widgets
+
+    quality = widgets.IntSlider(value=int(round(model.predict_qf(jpeg))), min=1, max=100, step=1,
+                                description="QF", continuous_update=False)
+    out = widgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            fig = render_qf_control(model, jpeg, clean, quality.value, box)
+            plt.show()
+            plt.close(fig)
+
+    quality.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([quality, out])

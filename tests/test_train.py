@@ -194,3 +194,16 @@ def test_export_weights_is_small_fp16(tmp_path):
     state = torch.load(tmp_path / "w.pt", weights_only=True)
     assert meta["step"] == 12
     assert all(v.dtype == torch.float16 for v in state.values() if v.is_floating_point())
+
+
+def test_init_from_starts_from_trained_weights(tmp_path):
+    first = run(tiny_config(tmp_path, steps=4))
+    cfg = tiny_config(None, init_from=str(tmp_path / "run" / "checkpoint.pt"), steps=4, seed=1)
+    start = run(cfg, stop_after=0).model
+    for a, b in zip(first.model.state_dict().values(), start.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    with pytest.raises(ValueError, match="neither a zoo model"):
+        run(tiny_config(None, init_from=str(tmp_path / "missing.pt")), stop_after=0)
+    with pytest.raises(ValueError, match="does not fit"):
+        run(tiny_config(None, init_from=str(tmp_path / "run" / "checkpoint.pt"),
+                        model_args={"features": 4, "depth": 3, "unshuffle": 2}), stop_after=0)

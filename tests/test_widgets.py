@@ -65,3 +65,23 @@ def test_qf_explorer_builds_headless_and_reacts():
     out = ui.children[1]
     assert not any(o.get("output_type") == "error" for o in out.outputs)
     plt.close("all")
+
+
+def test_qf_control_renders_and_builds_headless():
+    import torch
+
+    from jarlib.jpeg import compress
+    from jarlib.models import FBCNN
+
+    torch.manual_seed(0)
+    model = FBCNN(channels=(4, 8, 8, 16), blocks=1, bottleneck_blocks=1, qf_blocks=1, qf_hidden=8, controller_hidden=8)
+    clean = _image()
+    jpeg = compress(clean, 20)
+    fig = widgets.render_qf_control(model, jpeg, clean, 40, box=(0, 0, 32, 32))
+    assert len(fig.axes) == 4 and "QF set to 40" in fig.axes[2].get_title()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="same shape"):
+        widgets.render_qf_control(model, jpeg, clean[:40], 40)
+    box = widgets.qf_control(model, jpeg, clean)
+    assert box.children[0].description == "QF"
+    plt.close("all")

@@ -96,31 +96,65 @@ class Restorer(nn.Module):
         return out[..., :h, :w].clamp(0.0, 1.0)
 
     @torch.no_grad()
-    def restore(self, jpeg: JpegInput, quality: Optional[int] = None) -> np.ndarray:
+    def restore_tiled(self, x: torch.Tensor, jpeg: DecodedJpeg, tile: int, overlap: int = 32) -> torch.Tensor:
+        """:meth:`restore_tensor` in ``tile`` x ``tile`` pieces overlapping by ``overlap`` pixels, so
+        memory stays bounded on large photos. Tiles start on the 8x8 grid, and each keeps only
+        its part away from the borders it shares with a neighbour (no seams from padding)."""
+        if tile % 8 or overlap % 8 or not 0 <= overlap < tile:
+            raise ValueError(f"tile and overlap must be multiples of 8 with 0 <= overlap < tile, got {tile}, {overlap}")
+        h, w = x.shape[-2:]
+        out = torch.empty_like(x)
+        rows, cols = _tile_starts(h, tile, overlap), _tile_starts(w, tile, overlap)
+        for a, top in enumerate(rows):
+            bottom = h if a == len(rows) - 1 else top + tile
+            for b, left in enumerate(cols):
+                right = w if b == len(cols) - 1 else left + tile
+                piece = self.restore_tensor(x[..., top:bottom, left:right], jpeg)
+                dt = overlap // 2 if a else 0
+                dl = overlap // 2 if b else 0
+                out[..., top + dt:bottom, left + dl:right] = piece[..., dt:, dl:]
+        return out
+
+    def prepare(self, src: DecodedJpeg) -> torch.Tensor:
+        """The network input for a decoded JPEG: (1, C, H, W) float32 in [0, 1] on the model's
+        device — the luma (JFIF Y) for a gray model given colour, R=G=B for a colour model given gray."""
+        device = next(self.parameters()).device
+        pixels = src.pixels
+        if self.in_channels == 1 and pixels.ndim == 3:
+            return _to_tensor(rgb_to_ycbcr(pixels)[..., 0] / 255.0, device)
+        img = pixels.astype(np.float64) / 255.0
+        if self.in_channels == 3 and img.ndim == 2:
+            img = np.repeat(img[..., None], 3, axis=2)
+        return _to_tensor(img, device)
+
+    @torch.no_grad()
+    def restore(self, jpeg: JpegInput, quality: Optional[int] = None, *, tile: int = 0,
+                overlap: int = 32) -> np.ndarray:
         """Restore a decoded JPEG (uint8 (H, W) or (H, W, 3)) or a JPEG file's bytes -> uint8, same shape.
 
         A gray model given a colour image restores its luma (JFIF Y) and keeps the chroma; a
         colour model given a gray image sees it repeated in R, G and B and returns their mean.
-        ``quality`` overrides the QF read from the file (models that use one).
+        ``quality`` overrides the QF read from the file (models that use one). ``tile`` > 0 (a
+        multiple of 8) restores in overlapping tiles of that size: memory then depends on the tile,
+        not on the photo (see :meth:`restore_tiled`).
         """
         src = decode_input(jpeg, quality)
         pixels = src.pixels
-        device = next(self.parameters()).device
         was_training = self.training
         self.eval()
         try:
+            x = self.prepare(src)
+            h, w = x.shape[-2:]
+            if tile and (h > tile or w > tile):
+                y = self.restore_tiled(x, src, tile, overlap)
+            else:
+                y = self.restore_tensor(x, src)
+            out = y[0].double().cpu().numpy()
             if self.in_channels == 1 and pixels.ndim == 3:
                 ycc = rgb_to_ycbcr(pixels)
-                y = self.restore_tensor(_to_tensor(ycc[..., 0] / 255.0, device), src)
-                ycc[..., 0] = y[0, 0].double().cpu().numpy() * 255.0
+                ycc[..., 0] = out[0] * 255.0
                 return np.clip(np.round(ycbcr_to_rgb(ycc)), 0, 255).astype(np.uint8)
-            img = pixels.astype(np.float64) / 255.0
-            if self.in_channels == 3 and img.ndim == 2:
-                img = np.repeat(img[..., None], 3, axis=2)
-            out = self.restore_tensor(_to_tensor(img, device), src)[0].double().cpu().numpy()
             out = out.mean(axis=0) if pixels.ndim == 2 else out.transpose(1, 2, 0)
-            if pixels.ndim == 2 and out.ndim == 3:
-                out = out[..., 0]
             return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
         finally:
             self.train(was_training)
@@ -156,6 +190,16 @@ class Restorer(nn.Module):
                 h.remove()
             self.train(was_training)
         return total / size ** 2
+
+
+def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:
+    """Tile origins along one axis: every ``tile - overlap`` pixels, the last one moved back (to a
+    multiple of 8) so that the tiles end at ``size``; the last tile may be up to 7 pixels longer."""
+    if size <= tile:
+        return [0]
+    last = (size - tile) // 8 * 8
+    starts = list(range(0, last, tile - overlap))
+    return starts + [last]
 
 
 def _to_tensor(img: np.ndarray, device: torch.device) -> torch.Tensor:

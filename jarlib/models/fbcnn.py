@@ -1,0 +1,301 @@
+"""FBCNN: Jiang, Zhang, Timofte, *Towards Flexible Blind JPEG Artifacts Removal*, ICCV 2021.
+
+Four parts (paper §3.1, Fig. 1):
+
+- **decoupler**: a multi-scale encoder (residual blocks, 2x2 stride-2 convolutions down) whose
+  bottleneck features feed both the image path and the QF branch;
+- **QF predictor**: residual blocks, global average pooling and an MLP with a sigmoid, giving the
+  estimated quality as QF/100;
+- **flexible controller**: an MLP turning a quality value (predicted, or set by the user) into one
+  (gamma, beta) pair per decoder scale;
+- **reconstructor**: transposed convolutions up, QF-attention blocks ``x + gamma * res(x) + beta``
+  (Eq. 2 in the form of the authors' code), additive skips from the encoder.
+
+Trained with ``L1(image) + lambda * L1(QF)`` (Eqs. 1, 3, 4); the QF term is the loss
+``"qf_l1"`` registered in :data:`LOSSES`. Label convention here: QF/100 (the official code uses
+1 - QF/100; only the sign of the controller's input differs).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jarlib.models.base import DecodedJpeg, JpegInput, Restorer, decode_input
+
+
+class ResBlock(nn.Module):
+    """conv3x3 - ReLU - conv3x3 with an identity skip (no BN, as in the released weights)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def residual(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv2(F.relu(self.conv1(x)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.residual(x)
+
+
+class QFAttention(ResBlock):
+    """QF-attention block (paper Eq. 2, official-code form): ``x + gamma * res(x) + beta``;
+    gamma, beta (B, C) from the controller, broadcast over space."""
+
+    def forward(self, x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return x + gamma[:, :, None, None] * self.residual(x) + beta[:, :, None, None]
+
+
+def _mlp(sizes: Sequence[int]) -> nn.Sequential:
+    """Linear layers of ``sizes`` with a ReLU after each (also the last)."""
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
+class FBCNN(Restorer):
+    """Flexible blind CNN (defaults: the paper's model, 64/128/256/512 channels, 4 blocks, 512-wide MLPs).
+
+    Args:
+        in_channels: 1 (Y) or 3 (RGB; FBCNN-C).
+        channels: widths of the four scales (full, 1/2, 1/4, 1/8 resolution).
+        blocks: residual blocks per encoder scale and QF-attention blocks per decoder scale.
+        bottleneck_blocks: residual blocks of the body encoder and of the body decoder (1/8 scale).
+        qf_blocks: residual blocks of the QF branch before pooling.
+        qf_hidden: width of the QF predictor's MLP (bottleneck -> hidden -> hidden -> 1).
+        controller_hidden: width of the controller's three shared layers (1 -> h -> h -> h).
+        global_residual: add the input to the output. The paper's network outputs the image
+            directly; a residual makes short CPU trainings converge faster (used by the ``cpu`` preset).
+
+    ``forward(x, qf=None)``: x (B, C, H, W) in [0, 1], any H, W (replicate-padded to a multiple of
+    8 inside and cropped back); ``qf`` (B,) or (B, 1) as QF/100 overrides the prediction.
+    Returns ``(image (B, C, H, W), predicted QF/100 (B, 1))``.
+    """
+
+    pad_multiple = 8
+
+    def __init__(self, in_channels: int = 1, channels: Sequence[int] = (64, 128, 256, 512), blocks: int = 4,
+                 bottleneck_blocks: int = 4, qf_blocks: int = 4, qf_hidden: int = 512,
+                 controller_hidden: int = 512, global_residual: bool = False) -> None:
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        if len(channels) != 4 or min(channels) < 1:
+            raise ValueError(f"channels must be four positive widths (one per scale), got {list(channels)}")
+        for name, v in (("blocks", blocks), ("bottleneck_blocks", bottleneck_blocks), ("qf_blocks", qf_blocks)):
+            if v < 0:
+                raise ValueError(f"{name} must be >= 0, got {v}")
+        self.in_channels = in_channels
+        self.channels = channels
+        self.global_residual = global_residual
+        c = channels
+        self.head = nn.Conv2d(in_channels, c[0], 3, padding=1)
+        self.down = nn.ModuleList(
+            nn.Sequential(*[ResBlock(c[i]) for _ in range(blocks)],
+                          nn.Conv2d(c[i], c[i + 1], 2, stride=2))
+            for i in range(3))
+        self.body_encoder = nn.Sequential(*[ResBlock(c[3]) for _ in range(bottleneck_blocks)])
+        self.qf_predictor = nn.Sequential(
+            *[ResBlock(c[3]) for _ in range(qf_blocks)], nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            *_mlp([c[3], qf_hidden, qf_hidden]), nn.Linear(qf_hidden, 1), nn.Sigmoid())
+        self.body_decoder = nn.Sequential(*[ResBlock(c[3]) for _ in range(bottleneck_blocks)])
+        self.controller = _mlp([1, controller_hidden, controller_hidden, controller_hidden])
+        # decoder scales from coarse to fine: 1/4, 1/2, full resolution
+        self.to_gamma = nn.ModuleList(nn.Linear(controller_hidden, c[i]) for i in (2, 1, 0))
+        self.to_beta = nn.ModuleList(nn.Linear(controller_hidden, c[i]) for i in (2, 1, 0))
+        self.up = nn.ModuleList(nn.ConvTranspose2d(c[i + 1], c[i], 2, stride=2) for i in (2, 1, 0))
+        self.attention = nn.ModuleList(
+            nn.ModuleList(QFAttention(c[i]) for _ in range(blocks)) for i in (2, 1, 0))
+        self.tail = nn.Conv2d(c[0], in_channels, 3, padding=1)
+        self._control_qf: Optional[float] = None
+
+    def modulation(self, qf: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The controller: QF/100 (B, 1) -> [(gamma, beta)] for the 1/4, 1/2 and full scale, each
+        (B, C_s); gamma in (0, 1) by a sigmoid, beta in (-1, 1) by a tanh."""
+        e = self.controller(qf)
+        return [(torch.sigmoid(g(e)), torch.tanh(b(e))) for g, b in zip(self.to_gamma, self.to_beta)]
+
+    def encode(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Decoupler: padded input -> ([skip at full, 1/2, 1/4, 1/8 scale], body-encoder features)."""
+        skips = [self.head(x)]
+        for down in self.down:
+            skips.append(down(skips[-1]))
+        return skips, self.body_encoder(skips[-1])
+
+    def forward(self, x: torch.Tensor, qf: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor]:
+        h, w = x.shape[-2:]
+        ph, pw = (-h) % 8, (-w) % 8
+        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        skips, z = self.encode(xp)
+        qf_pred = self.qf_predictor(z)
+        control = qf_pred if qf is None else qf.reshape(-1, 1).to(qf_pred.dtype).expand_as(qf_pred)
+        y = self.body_decoder(z) + skips[3]
+        for s, (gamma, beta) in enumerate(self.modulation(control)):
+            y = self.up[s](y)
+            for block in self.attention[s]:
+                y = block(y, gamma, beta)
+            y = y + skips[2 - s]
+        out = self.tail(y)
+        if self.global_residual:
+            out = out + xp
+        return out[..., :h, :w], qf_pred
+
+    # --------------------------------------------------------------- the common restore interface
+
+    def output_image(self, out: Any) -> torch.Tensor:
+        return out[0]
+
+    def extra_inputs(self, x: torch.Tensor, jpeg: DecodedJpeg) -> dict[str, Any]:
+        if self._control_qf is None:
+            return {}
+        return {"qf": torch.full((x.shape[0],), self._control_qf / 100.0, device=x.device)}
+
+    @torch.no_grad()
+    def restore(self, jpeg: JpegInput, quality: Optional[int] = None, *, qf: Optional[float] = None,
+                tile: int = 0, overlap: int = 32) -> np.ndarray:
+        """Restore blind (the predicted QF steers the decoder) or, with ``qf`` (1..100), with the
+        quality set by hand: lower removes more artifacts and more detail (paper Fig. 4).
+        ``tile`` > 0 restores in tiles of that size (see :meth:`Restorer.restore`); blind tiled
+        restoration first predicts one QF for the whole image so that all tiles agree."""
+        if qf is not None and not 0 < qf <= 100:
+            raise ValueError(f"qf must be a quality in (0, 100], got {qf}")
+        if qf is None and tile:
+            qf = self.predict_qf(jpeg, quality)
+        self._control_qf = None if qf is None else float(qf)
+        try:
+            return super().restore(jpeg, quality, tile=tile, overlap=overlap)
+        finally:
+            self._control_qf = None
+
+    @torch.no_grad()
+    def predict_qf(self, jpeg: JpegInput, quality: Optional[int] = None, max_side: int = 1024) -> float:
+        """The QF predictor's estimate (0..100) for a decoded JPEG or JPEG bytes. Images larger
+        than ``max_side`` are scored on their central crop (the pooled features are an average)."""
+        src = decode_input(jpeg, quality)
+        x = self.prepare(src)
+        h, w = x.shape[-2:]
+        if max_side % 8:
+            raise ValueError(f"max_side must be a multiple of 8, got {max_side}")
+        if h > max_side:   # central crop starting on the 8x8 grid
+            top = (h - max_side) // 2 // 8 * 8
+            x = x[..., top:top + max_side, :]
+        if w > max_side:
+            left = (w - max_side) // 2 // 8 * 8
+            x = x[..., left:left + max_side]
+        ch, cw = x.shape[-2:]
+        was_training = self.training
+        self.eval()
+        try:
+            z = self.encode(F.pad(x, (0, (-cw) % 8, 0, (-ch) % 8), mode="replicate"))[1]
+            return float(self.qf_predictor(z)[0, 0]) * 100.0
+        finally:
+            self.train(was_training)
+
+
+# ------------------------------------------------------------------------------ the QF loss term
+
+def qf_l1(out: Any, batch: Any) -> torch.Tensor:
+    """L1 between the predicted and the true QF/100 (paper Eq. 3), over the samples whose QF is
+    known: double-JPEG samples carry NaN and are left out (FBCNN-A, §3.3)."""
+    pred = out[1].float().reshape(-1)
+    target = batch.qf.to(pred.device).float().reshape(-1)
+    known = ~torch.isnan(target)
+    if not bool(known.any()):
+        return pred.sum() * 0.0
+    return F.l1_loss(pred[known], target[known])
+
+
+LOSSES = {"qf_l1": qf_l1}
+"""Loss terms this model adds to :data:`jarlib.train.LOSSES` (use e.g. ``"l1 + 0.1*qf_l1"``)."""
+
+
+# ---------------------------------------------------------------------- FBCNN-D (paper §3.3)
+
+def mse_curves(image: np.ndarray, qualities: Sequence[int], shifts: int = 8) -> np.ndarray:
+    """MSE between the image and its recompression at each quality, for each grid shift:
+    (shifts, shifts, len(qualities)); entry [i, j] drops the first i rows and j columns first."""
+    from jarlib.jpeg import compress
+
+    curves = np.empty((shifts, shifts, len(qualities)))
+    for i in range(shifts):
+        for j in range(shifts):
+            part = np.ascontiguousarray(image[i:, j:])
+            ref = part.astype(np.float64)
+            curves[i, j] = [np.mean((compress(part, q).astype(np.float64) - ref) ** 2) for q in qualities]
+    return curves
+
+
+def first_minimum(curve: Sequence[float]) -> Optional[int]:
+    """Index of the first interior local minimum of ``curve`` (None for a monotone curve)."""
+    for k in range(1, len(curve) - 1):
+        if curve[k] <= curve[k - 1] and curve[k] < curve[k + 1]:
+            return k
+    return None
+
+
+def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100, 2)), shifts: int = 8,
+                threshold: float = 30.0, max_side: int = 256) -> Optional[int]:
+    """FBCNN-D (paper §3.3): training-free estimate of the *dominant* (lowest) QF of a single or
+    double-compressed image, for correcting FBCNN's predicted QF without retraining.
+
+    Recompress at every quality after every grid shift (i, j) in 0..shifts-1 and take the first
+    minimum of each MSE-vs-QF curve (:func:`mse_curves`, :func:`first_minimum`). The paper returns
+    the QF at the smallest of these minima if its MSE is below ``threshold`` (T = 30). Read
+    literally that finds the *last* compression: its grid is the image's own (shift 0, 0) and
+    recompressing at its QF gives an MSE near 0. So, our reading: a minimum below T on a shifted
+    grid is an earlier compression, and the answer is the lowest QF among the compressions found
+    (the shifted grid's smallest minimum and the unshifted one). ``None``: no JPEG trace.
+
+    image: uint8 gray (H, W), or RGB (its MATLAB Y is used); its central ``max_side`` square
+    (starting on the 8x8 grid) is analysed. Cost: ``shifts**2 * len(qualities)`` Pillow encodes.
+    """
+    from jarlib.color import to_gray_y
+
+    img = to_gray_y(image)
+    if min(img.shape) < 8 + shifts:
+        raise ValueError(f"image too small for dominant_qf: {img.shape}")
+    h, w = img.shape
+    top, left = max(0, (h - max_side) // 2 // 8 * 8), max(0, (w - max_side) // 2 // 8 * 8)
+    img = img[top:top + max_side, left:left + max_side]
+    qualities = sorted(int(q) for q in qualities)
+    if len(qualities) < 3:
+        raise ValueError("qualities must hold at least three values (a minimum needs two neighbours)")
+    curves = mse_curves(img, qualities, shifts)
+    found: dict[tuple[int, int], tuple[float, int]] = {}
+    for i in range(shifts):
+        for j in range(shifts):
+            k = first_minimum(curves[i, j])
+            if k is not None and curves[i, j, k] < threshold:
+                found[(i, j)] = (float(curves[i, j, k]), qualities[k])
+    last = found.pop((0, 0), None)
+    earlier = min(found.values()) if found else None
+    qfs = [m[1] for m in (last, earlier) if m is not None]
+    return min(qfs) if qfs else None
+
+
+PRESETS = {
+    # what this project trains on 2 CPU cores (PAPERS.md §2.6, FBCNN-tiny made wider and deeper
+    # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random
+    "cpu": {
+        "model_args": {"channels": [24, 48, 96, 192], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
+                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
+        "train": {"patch": 64, "batch": 16, "steps": 12000, "lr": 1e-3, "lr_min": 0.0, "schedule": "cosine",
+                  "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90], "grid_shift": 0.5,
+                  "channels_last": True, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
+    },
+    # the paper (§4.1): 128x128 patches, batch 256, Adam 1e-4 halved every 40k iterations down to
+    # 1.25e-5 (160k iterations), QF 10-95, lambda 0.1
+    "paper": {
+        "model_args": {},
+        "train": {"patch": 128, "batch": 256, "steps": 160000, "lr": 1e-4, "schedule": "step",
+                  "milestones": [40000, 80000, 120000], "gamma": 0.5, "warmup": 0,
+                  "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 95]},
+    },
+}

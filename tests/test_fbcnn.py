@@ -1,0 +1,175 @@
+"""FBCNN (Jiang et al., ICCV 2021): architecture, QF control, QF loss, tiling, FBCNN-D."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from jarlib import train as T
+from jarlib.jpeg import compress
+from jarlib.models import DnCNN, FBCNN, presets
+from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1
+
+
+def tiny(**kw) -> FBCNN:
+    args = dict(channels=(4, 8, 8, 16), blocks=1, bottleneck_blocks=1, qf_blocks=1, qf_hidden=8,
+                controller_hidden=8)
+    args.update(kw)
+    torch.manual_seed(0)
+    return FBCNN(**args)
+
+
+def test_paper_size_is_about_72_million():
+    m = FBCNN()
+    n = m.num_parameters()
+    assert 71.5e6 < n < 72.3e6, n           # PAPERS.md §2.1: about 71.9 M counted from the code
+    qf_branch = sum(p.numel() for p in m.qf_predictor.parameters())
+    assert 19.0e6 < qf_branch < 19.8e6       # 4 RB@512 + the MLP: about 19.4 M
+
+
+def test_cpu_preset_keeps_every_mechanism():
+    m = FBCNN(**presets("fbcnn")["cpu"]["model_args"])
+    assert len(m.down) == 3 and len(m.up) == 3 and len(m.attention) == 3
+    assert all(len(a) >= 1 for a in m.attention) and len(m.body_encoder) >= 1
+    assert m.num_parameters() < 5e6
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 37, 50), (2, 1, 8, 8), (1, 3, 24, 17)])
+def test_forward_pads_inside_and_crops_back(shape):
+    m = tiny(in_channels=shape[1]).eval()
+    x = torch.rand(shape)
+    y, q = m(x)
+    assert y.shape == x.shape and q.shape == (shape[0], 1)
+    assert ((q > 0) & (q < 1)).all()
+
+
+def test_qf_attention_is_eq2_in_the_code_form():
+    block = QFAttention(4)
+    x = torch.randn(2, 4, 5, 5)
+    g, b = torch.rand(2, 4), torch.randn(2, 4)
+    res = block.conv2(torch.relu(block.conv1(x)))
+    torch.testing.assert_close(block(x, g, b), x + g[:, :, None, None] * res + b[:, :, None, None])
+
+
+def test_qf_override_steers_the_decoder_only():
+    m = tiny().eval()
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        y_pred, q_pred = m(x)
+        y_same, _ = m(x, qf=q_pred[:, 0])
+        y_low, q_low = m(x, qf=torch.tensor([0.1]))
+    torch.testing.assert_close(y_same, y_pred)
+    torch.testing.assert_close(q_low, q_pred)       # the prediction does not depend on the override
+    assert not torch.allclose(y_low, y_pred)
+
+
+def test_restore_with_and_without_qf():
+    m = tiny()
+    jpeg = compress(np.random.default_rng(0).integers(0, 256, (30, 41), dtype=np.uint8), 20)
+    blind = m.restore(jpeg)
+    assert blind.shape == jpeg.shape and blind.dtype == np.uint8
+    with torch.no_grad():
+        x = torch.from_numpy(jpeg / 255.0).float()[None, None]
+        q = float(m(x)[1]) * 100
+    assert m.predict_qf(jpeg) == pytest.approx(q, abs=1e-4)
+    np.testing.assert_array_equal(m.restore(jpeg, qf=q), blind)
+    assert m._control_qf is None                    # the override does not stick
+    with pytest.raises(ValueError, match="qf must be"):
+        m.restore(jpeg, qf=0)
+
+
+def test_qf_loss_skips_double_jpeg_samples():
+    pred = torch.tensor([[0.2], [0.9], [0.5]], requires_grad=True)
+    batch = T.Batch(torch.zeros(3, 1, 8, 8), torch.zeros(3, 1, 8, 8), torch.tensor([0.3, float("nan"), 0.5]))
+    loss = qf_l1((None, pred), batch)
+    assert loss.item() == pytest.approx(0.05)       # (|0.2-0.3| + |0.5-0.5|) / 2
+    all_double = T.Batch(batch.compressed, batch.clean, torch.full((3,), float("nan")))
+    zero = qf_l1((None, pred), all_double)
+    zero.backward()
+    assert zero.item() == 0.0 and torch.equal(pred.grad, torch.zeros_like(pred))
+
+
+def test_loss_spec_with_the_qf_term_trains(tmp_path):
+    rng = np.random.default_rng(0)
+    images = [("a", rng.integers(0, 256, (64, 64), dtype=np.uint8)), ("b", rng.integers(0, 256, (64, 64), dtype=np.uint8))]
+    cfg = T.TrainConfig(model="fbcnn", model_args=dict(channels=[4, 8, 8, 16], blocks=1, bottleneck_blocks=1,
+                                                       qf_blocks=1, qf_hidden=8, controller_hidden=8),
+                        loss="l1 + 0.1*qf_l1", patch=32, batch=4, steps=3, double_fraction=0.5,
+                        val_images=1, val_crop=32, val_every=3, ckpt_every=0, progress=False)
+    result = T.train(cfg, images=images)
+    last = result.history["train"][-1]
+    assert {"l1", "qf_l1"} <= set(last) and math.isfinite(last["loss"])
+
+
+def test_paper_preset_runs_one_step():
+    """The paper's model and recipe (72 M parameters) for one step; its 256 x 128x128 batch is cut
+    to 2 x 64x64 to keep the suite fast."""
+    rng = np.random.default_rng(1)
+    images = [("a", rng.integers(0, 256, (96, 96), dtype=np.uint8))]
+    cfg = T.TrainConfig.from_preset("fbcnn", "paper", steps=1, batch=2, patch=64, val_images=0,
+                                    ckpt_every=0, progress=False)
+    assert cfg.model_args == {} and cfg.loss == "l1 + 0.1*qf_l1"
+    result = T.train(cfg, images=images)
+    assert result.step == 1 and math.isfinite(result.history["train"][-1]["loss"])
+
+
+def test_tiled_restore_equals_whole_image_for_a_local_model():
+    # a 3-layer DnCNN sees 3 pixels around each output: with 16-pixel overlaps the tiles agree exactly
+    torch.manual_seed(0)
+    m = DnCNN(features=8, depth=3).eval()
+    jpeg = compress(np.random.default_rng(2).integers(0, 256, (101, 77), dtype=np.uint8), 30)
+    whole = m.restore(jpeg)
+    for tile, overlap in ((32, 16), (48, 16), (64, 32)):
+        np.testing.assert_array_equal(m.restore(jpeg, tile=tile, overlap=overlap), whole)
+    with pytest.raises(ValueError, match="multiples of 8"):
+        m.restore(jpeg, tile=30)
+
+
+def test_fbcnn_tiled_restore_uses_one_qf():
+    m = tiny()
+    jpeg = compress(np.random.default_rng(3).integers(0, 256, (70, 90), dtype=np.uint8), 30)
+    q = m.predict_qf(jpeg)
+    tiled = m.restore(jpeg, tile=32, overlap=16)
+    assert tiled.shape == jpeg.shape
+    np.testing.assert_array_equal(tiled, m.restore(jpeg, qf=q, tile=32, overlap=16))
+
+
+@pytest.fixture(scope="module")
+def camera() -> np.ndarray:
+    from skimage import data
+
+    return data.camera()[160:288, 192:320]
+
+
+def test_dominant_qf_of_a_single_jpeg(camera):
+    assert dominant_qf(compress(camera, 30), qualities=range(20, 41), shifts=2) == 30
+
+
+def test_dominant_qf_finds_the_lower_qf_of_a_non_aligned_double_jpeg(camera):
+    first = compress(camera, 20)
+    double = compress(np.ascontiguousarray(first[3:, 5:]), 60)
+    assert dominant_qf(double, qualities=range(10, 71, 2)) == 20
+
+
+def test_dominant_qf_of_an_uncompressed_image_is_none():
+    rng = np.random.default_rng(4)
+    assert dominant_qf(rng.integers(0, 256, (32, 32), dtype=np.uint8), qualities=range(50, 60), shifts=2) is None
+
+
+def test_evaluate_double_scores_the_shifted_double_jpeg(camera):
+    from jarlib import metrics
+    from jarlib.data.degrade import double_jpeg
+    from jarlib.evaluation import evaluate_double
+    from jarlib.jpeg import decode_bytes
+
+    images = [("camera", camera)]
+    r = evaluate_double(lambda data: decode_bytes(data), images, [(10, 30)], shift=(4, 4))
+    expected = metrics.evaluate(camera[4:, 4:], double_jpeg(camera, 10, 30, (4, 4)), "fbcnn_gray")
+    assert r["images"] == 1
+    assert r["10,30"]["psnr_jpeg"] == pytest.approx(expected["psnr"])
+    assert r["10,30"]["psnr"] == pytest.approx(r["10,30"]["psnr_jpeg"])   # the identity restorer
+    with pytest.raises(ValueError, match="shift"):
+        evaluate_double(None, images, [(10, 30)], shift=(8, 0))
