@@ -2,7 +2,7 @@
 
 Reads ``jarlib/zoo/manifest.json`` (written by ``python -m jarlib.zoo add``, which measures every
 model on the full sets) and writes ``benchmarks/results/zoo.md``: per model and set, PSNR (gain over
-the JPEG input) at QF 10/20/30/40, FBCNN gray convention, plus size and CPU training time.
+the JPEG input) at QF 10/20/30/40, FBCNN's conventions (gray: MATLAB Y; colour: RGB), plus size and CPU training time.
 
     python benchmarks/zoo_table.py
 """
@@ -14,7 +14,8 @@ from pathlib import Path
 from jarlib import zoo
 
 OUT = Path(__file__).resolve().parent / "results" / "zoo.md"
-SET_NAMES = {"live1_gray": "LIVE1", "classic5": "Classic5", "bsds500_val": "BSDS500 val"}
+SET_NAMES = {"live1_gray": "LIVE1", "classic5": "Classic5", "bsds500_val": "BSDS500 val",
+             "live1_color": "LIVE1 colour (RGB)"}
 
 
 def table() -> str:
@@ -30,8 +31,7 @@ def table() -> str:
             cells = [f"{scores[q]['psnr']:.2f} ({scores[q]['psnr'] - scores[q]['psnr_jpeg']:+.2f})" for q in qfs]
             lines.append(f"| `{name}` | {e['parameters']:,} | {e['training']['cpu_minutes']} | "
                          f"{SET_NAMES.get(s, s)} | " + " | ".join(cells) + " |")
-            if e.get("mode", "gray") == "gray" or "color" not in s:
-                jpeg.setdefault(s, scores)
+            jpeg.setdefault(s, scores)
     for s, scores in ordered(jpeg):
         lines.append(f"| JPEG | | | {SET_NAMES.get(s, s)} | " + " | ".join(f"{scores[q]['psnr_jpeg']:.2f}" for q in qfs) + " |")
     return head + "\n".join(lines) + "\n"

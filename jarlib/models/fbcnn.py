@@ -284,11 +284,31 @@ PRESETS = {
     # what this project trains on 2 CPU cores (PAPERS.md §2.6, FBCNN-tiny made wider and deeper
     # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random
     "cpu": {
-        "model_args": {"channels": [24, 48, 96, 192], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
+        "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
         "train": {"patch": 64, "batch": 16, "steps": 12000, "lr": 1e-3, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90], "grid_shift": 0.5,
                   "channels_last": True, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
+    },
+    # FBCNN-A (§3.3): the gray model fine-tuned with non-aligned double JPEG (shift 0-7, QF loss
+    # off for those samples) in half of the patches; fine-tuning instead of the paper's training
+    # from scratch saves CPU-hours
+    "cpu_double": {
+        "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
+                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
+        "train": {"patch": 64, "batch": 16, "steps": 3000, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
+                  "warmup": 0, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90],
+                  "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray", "channels_last": True,
+                  "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 30]},
+    },
+    # FBCNN-C: the same network on RGB, trained from scratch
+    "cpu_color": {
+        "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
+                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
+        "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 12000, "lr": 1e-3, "lr_min": 0.0,
+                  "schedule": "cosine", "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
+                  "qf_range": [10, 90], "grid_shift": 0.5, "channels_last": True, "val_set": "live1_color",
+                  "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
     # the paper (§4.1): 128x128 patches, batch 256, Adam 1e-4 halved every 40k iterations down to
     # 1.25e-5 (160k iterations), QF 10-95, lambda 0.1

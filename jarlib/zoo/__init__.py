@@ -28,7 +28,20 @@ from jarlib import models as model_registry
 ZOO_DIR = Path(__file__).resolve().parent
 MANIFEST = ZOO_DIR / "manifest.json"
 EVAL_SETS = ("live1_gray", "classic5")
+"""Sets every gray model is measured on (a colour model: :data:`EVAL_SETS_COLOR`)."""
+EVAL_SETS_COLOR = ("live1_color",)
 EVAL_QFS = (10, 20, 30, 40)
+CHECK_IMAGES = 5
+
+
+def convention_for(dataset: str) -> str:
+    """The FBCNN convention a set is scored with: RGB for the colour sets, MATLAB Y otherwise."""
+    return "fbcnn_color" if dataset.endswith("_color") else "fbcnn_gray"
+
+
+def default_sets(in_channels: int) -> tuple[str, ...]:
+    """The sets a model with ``in_channels`` inputs is measured on."""
+    return EVAL_SETS_COLOR if in_channels == 3 else EVAL_SETS
 
 
 class ZooError(RuntimeError):
@@ -86,16 +99,17 @@ def load(name: str, device: str | torch.device = "auto") -> model_registry.Resto
     return model.to(device).eval()
 
 
-def evaluate(model: model_registry.Restorer, sets: Sequence[str] = EVAL_SETS,
+def evaluate(model: model_registry.Restorer, sets: Optional[Sequence[str]] = None,
              qfs: Sequence[int] = EVAL_QFS) -> dict[str, Any]:
-    """PSNR / SSIM / PSNR-B (FBCNN gray convention) of ``model`` and of JPEG on ``sets`` at ``qfs``,
-    rounded to 4 decimals: ``{set: {"10": {...}, ...}}``. ``ssim`` uses the 11x11 Gaussian window
-    (FBCNN), ``ssim_uniform8`` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors)."""
+    """PSNR / SSIM / PSNR-B (FBCNN's conventions: MATLAB Y for gray sets, RGB for ``*_color``) of
+    ``model`` and of JPEG on ``sets`` (default: :func:`default_sets`) at ``qfs``, rounded to 4
+    decimals: ``{set: {"10": {...}, ...}}``. ``ssim`` uses the 11x11 Gaussian window (FBCNN),
+    ``ssim_uniform8`` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors)."""
     from jarlib.evaluation import evaluate_restorer
 
     out: dict[str, Any] = {}
-    for s in sets:
-        r = evaluate_restorer(model.restore, s, qfs, "fbcnn_gray", also_ssim=("uniform8",))
+    for s in sets or default_sets(model.in_channels):
+        r = evaluate_restorer(model.restore, s, qfs, convention_for(s), also_ssim=("uniform8",))
         out[s] = {q: {k: round(v, 4) for k, v in r[q].items() if k != "seconds"} for q in map(str, qfs)}
         out[s]["images"] = r["images"]
     return out
@@ -107,12 +121,14 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Sequence[str] = EVAL_SETS,
+def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[Sequence[str]] = None,
         qfs: Sequence[int] = EVAL_QFS, half: bool = True) -> dict[str, Any]:
     """Export a training checkpoint into the zoo as ``weights/<name>.pt`` and write its manifest entry.
 
-    Measures the model on ``sets`` at ``qfs``, and the fp32 checkpoint against the stored fp16
-    weights on Classic5 QF10 (``fp16_psnr_change``), so the manifest shows what fp16 storage costs.
+    Measures the model on ``sets`` (default: :func:`default_sets`) at ``qfs``, and the fp32
+    checkpoint against the stored fp16 weights at the first QF (``fp16_psnr_change``, on Classic5
+    when measured, else the last set), so the manifest shows what fp16 storage costs; ``check``
+    records the scores of the first :data:`CHECK_IMAGES` images of that set, which the tests reproduce.
     """
     from jarlib.evaluation import evaluate_restorer
     from jarlib.train import TrainConfig, export_weights, load_checkpoint
@@ -143,12 +159,16 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Sequence[s
     }
     _write_json_atomic(MANIFEST, {**manifest(), name: {**entry, "metrics": {}}})
     model = load(name, "cpu")
+    sets = list(sets or default_sets(in_channels))
     entry["metrics"] = evaluate(model, sets, qfs)
-    check = list(sets)[-1] if "classic5" not in sets else "classic5"
-    a = evaluate_restorer(fp32.restore, check, (qfs[0],))[str(qfs[0])]["psnr"]
-    b = evaluate_restorer(model.restore, check, (qfs[0],))[str(qfs[0])]["psnr"]
+    check = sets[-1] if "classic5" not in sets else "classic5"
+    a = evaluate_restorer(fp32.restore, check, (qfs[0],), convention_for(check))[str(qfs[0])]["psnr"]
+    b = evaluate_restorer(model.restore, check, (qfs[0],), convention_for(check))[str(qfs[0])]["psnr"]
     entry["fp16_psnr_change"] = {"set": check, "qf": qfs[0], "fp32": round(a, 4), "stored": round(b, 4),
                                  "change_db": round(b - a, 4)}
+    quick = evaluate_restorer(model.restore, check, (qfs[0],), convention_for(check), limit=CHECK_IMAGES)[str(qfs[0])]
+    entry["check"] = {"set": check, "qf": qfs[0], "images": CHECK_IMAGES,
+                      **{k: round(quick[k], 4) for k in ("psnr", "ssim", "psnrb")}}
     _write_json_atomic(MANIFEST, {**manifest(), name: entry})
     return entry
 
@@ -164,10 +184,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p_add.add_argument("checkpoint")
     p_add.add_argument("--command", required=True, help="the training command that made the checkpoint")
     p_add.add_argument("--fp32", action="store_true", help="store fp32 weights (default fp16)")
-    p_add.add_argument("--sets", nargs="+", default=list(EVAL_SETS), help="data sets to measure on")
+    p_add.add_argument("--sets", nargs="+", default=None, help="data sets to measure on (default: LIVE1 and "
+                       "Classic5 gray; LIVE1 colour for a colour model)")
     p_eval = sub.add_parser("evaluate", help="measure a zoo model (FBCNN gray convention)")
     p_eval.add_argument("name")
-    p_eval.add_argument("--sets", nargs="+", default=list(EVAL_SETS))
+    p_eval.add_argument("--sets", nargs="+", default=None)
     p_eval.add_argument("--qfs", nargs="+", type=int, default=list(EVAL_QFS))
     args = parser.parse_args(argv)
     try:
