@@ -179,18 +179,23 @@ def test_colour_and_double_presets_train_a_step(tmp_path):
     """FBCNN-C (RGB) and FBCNN-A (double JPEG, fine-tuned from a checkpoint) use the same loop."""
     rng = np.random.default_rng(5)
     rgb = [(f"c{i}", rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for i in range(2)]
-    small = dict(channels=[4, 8, 8, 16], blocks=1, bottleneck_blocks=1, qf_blocks=1, qf_hidden=8, controller_hidden=8)
+    small = dict(channels=[4, 8, 8, 16], blocks=1, bottleneck_blocks=1, qf_blocks=1, qf_hidden=8, controller_hidden=8,
+                 global_residual=True)
+    gray = [(n, img.mean(axis=2).astype(np.uint8)) for n, img in rgb]
+    first = T.train(T.TrainConfig(model="fbcnn", model_args=small, steps=1, patch=32, batch=2, val_images=0,
+                                  progress=False, out=str(tmp_path / "gray")), images=gray)
     cfg = T.TrainConfig.from_preset("fbcnn", "cpu_color", model_args=small, steps=2, patch=32, batch=2,
                                     val_images=1, val_crop=32, val_every=2, ckpt_every=0, progress=False,
-                                    out=str(tmp_path / "color"))
+                                    init_from=str(tmp_path / "gray" / "checkpoint.pt"))
+    start = T.train(cfg, images=rgb, val_images=rgb, stop_after=0).model
+    # started from the gray model: on a gray image (R = G = B) it gives the gray model's answer
+    g = compress(gray[0][1], 20)
+    np.testing.assert_allclose(start.restore(g).astype(float), first.model.restore(g).astype(float), atol=1)
     result = T.train(cfg, images=rgb, val_images=rgb)
     assert result.model.in_channels == 3 and result.history["val"]
     out = result.model.restore(compress(rgb[0][1], 20))
     assert out.shape == (64, 64, 3)
 
-    gray = [(n, img.mean(axis=2).astype(np.uint8)) for n, img in rgb]
-    first = T.train(T.TrainConfig(model="fbcnn", model_args=small, steps=1, patch=32, batch=2, val_images=0,
-                                  progress=False, out=str(tmp_path / "gray")), images=gray)
     cfg = T.TrainConfig.from_preset("fbcnn", "cpu_double", model_args=small, steps=1, patch=32, batch=4,
                                     val_images=0, progress=False, init_from=str(tmp_path / "gray" / "checkpoint.pt"))
     assert cfg.double_fraction > 0

@@ -301,12 +301,15 @@ PRESETS = {
                   "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray", "channels_last": True,
                   "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
-    # FBCNN-C: the same network on RGB, trained from scratch
+    # FBCNN-C: the same network on RGB, started from the gray model (jarlib.train.gray_to_color:
+    # the first convolution reads the mean of R, G, B, the last writes to all three) so that the
+    # CPU-hours go into colour, not into relearning deblocking
     "cpu_color": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
-        "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 12000, "lr": 1e-3, "lr_min": 0.0,
-                  "schedule": "cosine", "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
+        "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0,
+                  "schedule": "cosine", "warmup": 100, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
+                  "init_from": "fbcnn_gray",
                   "qf_range": [10, 90], "grid_shift": 0.5, "channels_last": True, "val_set": "live1_color",
                   "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
