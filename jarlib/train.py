@@ -545,7 +545,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         t0 = time.perf_counter()
         batch = get_batch(dataset, step, cfg.batch).to(device, cfg.channels_last)
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            out = model(batch.compressed)
+            out = model(batch.compressed, **model.training_inputs(batch))
             loss, parts = loss_fn(out, batch)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss became {float(loss)} at step {step}; lower lr "

@@ -202,3 +202,24 @@ def test_colour_and_double_presets_train_a_step(tmp_path):
     result = T.train(cfg, images=gray)
     assert math.isfinite(result.history["train"][-1]["loss"])
     assert first.step == 1
+
+
+def test_nan_qf_keeps_the_prediction_and_teacher_forcing_uses_the_labels():
+    m = tiny().eval()
+    x = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        mixed, _ = m(x, qf=torch.tensor([float("nan"), 0.3]))
+        blind, _ = m(x)
+        set03, _ = m(x, qf=torch.tensor([0.3, 0.3]))
+    torch.testing.assert_close(mixed[0], blind[0])
+    torch.testing.assert_close(mixed[1], set03[1])
+    batch = T.Batch(x, x, torch.tensor([float("nan"), 0.3]))
+    m = tiny(teacher_forcing=1.0)
+    assert m.training_inputs(batch)["qf"] is batch.qf
+    assert tiny().training_inputs(batch) == {}
+    half = tiny(teacher_forcing=0.5)
+    labels = T.Batch(x, x, torch.full((2000,), 0.4))
+    given = half.training_inputs(labels)["qf"]
+    assert 0.4 < float((given == 0.4).float().mean()) < 0.6 and bool(torch.isnan(given[given != 0.4]).all())
+    with pytest.raises(ValueError, match="teacher_forcing"):
+        tiny(teacher_forcing=1.5)

@@ -83,6 +83,11 @@ class Restorer(nn.Module):
         """The restored image in what ``forward`` returned (the tensor itself by default)."""
         return out
 
+    def training_inputs(self, batch: Any) -> dict[str, Any]:
+        """Keyword arguments for ``forward`` during training, from the batch (``batch.qf``: QF/100,
+        NaN when unknown); none by default. FBCNN uses it for teacher forcing of its controller."""
+        return {}
+
     @torch.no_grad()
     def restore_tensor(self, x: torch.Tensor, jpeg: DecodedJpeg) -> torch.Tensor:
         """(1, C, H, W) float in [0, 1] -> same shape, padded to ``pad_multiple`` at the bottom/right

@@ -74,9 +74,17 @@ class FBCNN(Restorer):
         controller_hidden: width of the controller's three shared layers (1 -> h -> h -> h).
         global_residual: add the input to the output. The paper's network outputs the image
             directly; a residual makes short CPU trainings converge faster (used by the ``cpu`` preset).
+        teacher_forcing: probability, per training sample, of giving the controller the *true*
+            QF instead of the predicted one (the prediction is still trained by the QF loss;
+            double-JPEG samples, whose QF is unknown, always use it). The paper feeds the
+            prediction (0); early in a short CPU run the predictor is still near-constant, and a
+            decoder trained only on a constant would learn to ignore the controller. The ``cpu``
+            preset uses 0.5: half the samples teach the controller, the other half still make the
+            encoder infer the artifact strength, which is what the predictor learns from.
 
     ``forward(x, qf=None)``: x (B, C, H, W) in [0, 1], any H, W (replicate-padded to a multiple of
-    8 inside and cropped back); ``qf`` (B,) or (B, 1) as QF/100 overrides the prediction.
+    8 inside and cropped back); ``qf`` (B,) or (B, 1) as QF/100 overrides the prediction (NaN
+    entries keep it for that sample).
     Returns ``(image (B, C, H, W), predicted QF/100 (B, 1))``.
     """
 
@@ -84,7 +92,7 @@ class FBCNN(Restorer):
 
     def __init__(self, in_channels: int = 1, channels: Sequence[int] = (64, 128, 256, 512), blocks: int = 4,
                  bottleneck_blocks: int = 4, qf_blocks: int = 4, qf_hidden: int = 512,
-                 controller_hidden: int = 512, global_residual: bool = False) -> None:
+                 controller_hidden: int = 512, global_residual: bool = False, teacher_forcing: float = 0.0) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if len(channels) != 4 or min(channels) < 1:
@@ -95,6 +103,9 @@ class FBCNN(Restorer):
         self.in_channels = in_channels
         self.channels = channels
         self.global_residual = global_residual
+        if not 0.0 <= float(teacher_forcing) <= 1.0:
+            raise ValueError(f"teacher_forcing must be a probability in [0, 1], got {teacher_forcing}")
+        self.teacher_forcing = float(teacher_forcing)
         c = channels
         self.head = nn.Conv2d(in_channels, c[0], 3, padding=1)
         self.down = nn.ModuleList(
@@ -135,7 +146,11 @@ class FBCNN(Restorer):
         xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
         skips, z = self.encode(xp)
         qf_pred = self.qf_predictor(z)
-        control = qf_pred if qf is None else qf.reshape(-1, 1).to(qf_pred.dtype).expand_as(qf_pred)
+        if qf is None:
+            control = qf_pred
+        else:
+            qf = qf.reshape(-1, 1).to(qf_pred.dtype).expand_as(qf_pred)
+            control = torch.where(torch.isnan(qf), qf_pred, qf)
         y = self.body_decoder(z) + skips[3]
         for s, (gamma, beta) in enumerate(self.modulation(control)):
             y = self.up[s](y)
@@ -146,6 +161,17 @@ class FBCNN(Restorer):
         if self.global_residual:
             out = out + xp
         return out[..., :h, :w], qf_pred
+
+    def training_inputs(self, batch: Any) -> dict[str, Any]:
+        """Teacher forcing: the true QF/100 for a ``teacher_forcing`` share of the samples, NaN
+        (= use the prediction) for the rest and for double JPEG."""
+        if not self.teacher_forcing:
+            return {}
+        qf = batch.qf
+        if self.teacher_forcing < 1.0:
+            keep = torch.rand(qf.shape, device=qf.device) < self.teacher_forcing
+            qf = torch.where(keep, qf, torch.full_like(qf, float("nan")))
+        return {"qf": qf}
 
     # --------------------------------------------------------------- the common restore interface
 
@@ -285,7 +311,8 @@ PRESETS = {
     # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random
     "cpu": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
-                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
+                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
+                       "teacher_forcing": 0.5},
         "train": {"patch": 64, "batch": 16, "steps": 12000, "lr": 1e-3, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90], "grid_shift": 0.5,
                   "channels_last": True, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
@@ -295,7 +322,8 @@ PRESETS = {
     # from scratch saves CPU-hours
     "cpu_double": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
-                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
+                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
+                       "teacher_forcing": 0.5},
         "train": {"patch": 64, "batch": 16, "steps": 3000, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 0, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90],
                   "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray", "channels_last": True,
@@ -306,7 +334,8 @@ PRESETS = {
     # CPU-hours go into colour, not into relearning deblocking
     "cpu_color": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
-                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True},
+                       "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
+                       "teacher_forcing": 0.5},
         "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 100, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
                   "init_from": "fbcnn_gray",
