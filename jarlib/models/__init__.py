@@ -10,18 +10,20 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from jarlib.models import arcnn, dcsc, dncnn, fbcnn
+from jarlib.models import arcnn, dcsc, dncnn, fbcnn, qgcn
 from jarlib.models.arcnn import ARCNN
 from jarlib.models.dcsc import DCSC
 from jarlib.models.base import DecodedJpeg, Restorer, decode_input
 from jarlib.models.dncnn import DnCNN
 from jarlib.models.fbcnn import FBCNN
+from jarlib.models.qgcn import QGCN
 
 MODELS: dict[str, tuple[type[Restorer], ModuleType]] = {
     "arcnn": (ARCNN, arcnn),
     "dncnn": (DnCNN, dncnn),
     "dcsc": (DCSC, dcsc),
     "fbcnn": (FBCNN, fbcnn),
+    "qgcn": (QGCN, qgcn),
 }
 """Registry name -> (class, module with ``PRESETS``). Later paper issues add their models here."""
 
@@ -46,4 +48,4 @@ def presets(name: str) -> dict[str, dict[str, Any]]:
     return _entry(name)[1].PRESETS
 
 
-__all__ = ["ARCNN", "DCSC", "DnCNN", "FBCNN", "Restorer", "DecodedJpeg", "decode_input", "MODELS", "build", "presets"]
+__all__ = ["ARCNN", "DCSC", "DnCNN", "FBCNN", "QGCN", "Restorer", "DecodedJpeg", "decode_input", "MODELS", "build", "presets"]
