@@ -6,6 +6,7 @@ directly (widget callbacks swallow exceptions in headless runs); the ipywidgets 
 - :func:`render_qf_explorer`: the explorer's picture (crops, difference map, DCT of one block)
 - :func:`qf_explorer`: the ipywidgets front end (QF slider, block position sliders)
 - :func:`render_qf_control` / :func:`qf_control`: FBCNN's QF set by hand (paper Fig. 4)
+- :func:`render_table_edit` / :func:`table_editor`: QGCN given an edited quantization table
 
 Taught in ``notebooks/01_artifacts_and_metrics.ipynb`` and ``13_fbcnn.ipynb``.
 """
@@ -197,3 +198,55 @@ def qf_control(model, jpeg: np.ndarray, clean: np.ndarray | None = None, box: Bo
     quality.observe(redraw, names="value")
     redraw()
     return widgets.VBox([quality, out])
+
+
+def render_table_edit(model, data: bytes, clean: np.ndarray | None, scale: float, box: Box | None = None) -> Figure:
+    """QGCN fed an edited quantization table: the file's luma (and chroma) tables times ``scale``
+    (clipped to 1..255). Panels: the table as the model sees it, the JPEG, the restoration with
+    the file's tables and with the edited ones (PSNR against ``clean`` when given)."""
+    from jarlib.jpeg import read_quant_tables
+
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale}")
+    tables = read_quant_tables(bytes(data))
+    edited = [np.clip(np.round(t * scale), 1, 255) for t in tables]
+    jpeg = decode_bytes(bytes(data))
+    box = box or centre_box(jpeg.shape, 96)
+    panels = [(jpeg, "JPEG"), (model.restore(data), "file's table"), (model.restore(data, tables=edited), f"table x {scale:.2f}")]
+    if clean is not None:
+        clean = as_image_array(clean, "clean", allow_float=False)
+        conv = "fbcnn_gray" if jpeg.ndim == 2 else "fbcnn_color"
+        panels = [(im, f"{t}\n{evaluate(clean, im, conv)['psnr']:.2f} dB") for im, t in panels]
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(3.2 * (len(panels) + 1), 3.6))
+    fig.colorbar(axes[0].imshow(edited[0], cmap="viridis", vmin=1, vmax=255), ax=axes[0], fraction=0.046, pad=0.04)
+    axes[0].set_title("luma table fed to the model", fontsize=9)
+    gray = {"cmap": "gray", "vmin": 0, "vmax": 255} if jpeg.ndim == 2 else {}
+    for ax, (im, title) in zip(axes[1:], panels):
+        ax.imshow(crop(im, box), interpolation="nearest", **gray)
+        ax.set_title(title, fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def table_editor(model, data: bytes, clean: np.ndarray | None = None, box: Box | None = None):
+    """An ipywidgets slider that scales the quantization table QGCN is given (log scale, x1/4 to x4)
+    around :func:`render_table_edit`."""
+    import ipywidgets as widgets
+
+    scale = widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25, description="table x",
+                                   continuous_update=False)
+    out = widgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            fig = render_table_edit(model, data, clean, scale.value, box)
+            plt.show()
+            plt.close(fig)
+
+    scale.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([scale, out])

@@ -110,3 +110,16 @@ def test_paper_preset_runs_one_step():
     assert cfg.qf_range == (1, 60) and cfg.model_args == {}
     result = T.train(cfg, images=images)
     assert result.step == 1 and math.isfinite(result.history["train"][-1]["loss"])
+
+
+def test_restore_with_edited_tables():
+    torch.manual_seed(0)
+    m = QGCN(**TINY)
+    img = np.random.default_rng(3).integers(0, 256, (24, 24), dtype=np.uint8)
+    data = encode_bytes(img, 30)
+    same = m.restore(data, tables=[quant_table(30)])
+    np.testing.assert_array_equal(same, m.restore(data))
+    coarser = m.restore(data, tables=[np.minimum(quant_table(30) * 4, 255)])
+    assert not np.array_equal(coarser, same) and m._tables is None
+    with pytest.raises(ValueError, match="1..255"):
+        m.restore(data, tables=[np.zeros((8, 8))])

@@ -85,3 +85,24 @@ def test_qf_control_renders_and_builds_headless():
     box = widgets.qf_control(model, jpeg, clean)
     assert box.children[0].description == "QF"
     plt.close("all")
+
+
+def test_table_editor_renders_and_builds_headless():
+    import torch
+
+    from jarlib.jpeg import encode_bytes
+    from jarlib.models import QGCN
+
+    torch.manual_seed(0)
+    model = QGCN(features=8, blocks=1, global_widths=(4, 4, 8, 8), global_hidden=16, global_dim=4, global_size=32)
+    clean = _image()
+    data = encode_bytes(clean, 20)
+    fig = widgets.render_table_edit(model, data, clean, 2.0, box=(0, 0, 32, 32))
+    titles = [a.get_title() for a in fig.axes]
+    assert titles[0] == "luma table fed to the model" and any(t.startswith("table x 2.00") for t in titles)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="scale"):
+        widgets.render_table_edit(model, data, clean, 0.0)
+    box = widgets.table_editor(model, data, clean)
+    assert box.children[0].description == "table x"
+    plt.close("all")

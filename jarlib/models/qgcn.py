@@ -143,6 +143,7 @@ class QGCN(Restorer):
         self.group2 = ResidualGroup(f, blocks, res_scale)
         self.up = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.Conv2d(f, 4 * f, 3, padding=1), nn.PixelShuffle(2))
         self.tail = nn.Conv2d(f, in_channels, 3, padding=1)
+        self._tables: Optional[list[np.ndarray]] = None
 
     def forward(self, x: torch.Tensor, qmap: torch.Tensor) -> torch.Tensor:
         if qmap.shape[-2:] != x.shape[-2:] or qmap.shape[1] != self.qmap_channels:
@@ -165,10 +166,31 @@ class QGCN(Restorer):
 
     # --------------------------------------------------------------- the common restore interface
 
+    @torch.no_grad()
+    def restore(self, jpeg: Any, quality: Optional[int] = None, *, tables: Optional[Sequence[np.ndarray]] = None,
+                tile: int = 0, overlap: int = 32) -> np.ndarray:
+        """:meth:`Restorer.restore`, with ``tables`` (8x8 arrays, luma first) fed to the model
+        instead of the file's: what does the network do if it believes the quantization was
+        coarser or finer than it was?"""
+        if tables is not None:
+            tables = [np.asarray(t, dtype=np.float64) for t in (tables if isinstance(tables, (list, tuple)) else [tables])]
+            for t in tables:
+                if t.shape != (8, 8) or t.min() < 1 or t.max() > 255:
+                    raise ValueError("tables must be 8x8 arrays with entries in 1..255")
+        self._tables = tables
+        try:
+            return super().restore(jpeg, quality, tile=tile, overlap=overlap)
+        finally:
+            self._tables = None
+
     def extra_inputs(self, x: torch.Tensor, jpeg: DecodedJpeg) -> dict[str, Any]:
         """The quantization map: the file's own tables when restoring JPEG bytes, else the IJG
-        tables of ``quality`` (``restore(array, quality=...)``)."""
-        if jpeg.tables is not None:
+        tables of ``quality`` (``restore(array, quality=...)``); ``restore(tables=...)`` overrides both."""
+        if getattr(self, "_tables", None) is not None:
+            tables = list(self._tables)
+            if len(tables) < self.qmap_channels:
+                tables.append(tables[0])
+        elif jpeg.tables is not None:
             tables = list(jpeg.tables[:self.qmap_channels])
             if len(tables) < self.qmap_channels:   # a gray file given to a colour model
                 tables.append(tables[0])
