@@ -223,3 +223,30 @@ def test_nan_qf_keeps_the_prediction_and_teacher_forcing_uses_the_labels():
     assert 0.4 < float((given == 0.4).float().mean()) < 0.6 and bool(torch.isnan(given[given != 0.4]).all())
     with pytest.raises(ValueError, match="teacher_forcing"):
         tiny(teacher_forcing=1.5)
+
+
+def test_highpass_qf_input_learns_qf_10_from_90_quickly():
+    """The ``"highpass"`` predictor reads the grid's evidence directly: a couple of hundred steps
+    separate QF 10 from QF 90 (the paper's predictor on raw features stays at 0.40 far longer,
+    see benchmarks/qf_predictor_probe.py)."""
+    from jarlib.data import JpegPatchDataset, sample_images
+
+    torch.manual_seed(0)
+    m = tiny(qf_input="highpass", qf_stem=32, qf_hidden=32)
+    with pytest.raises(ValueError, match="qf_input"):
+        tiny(qf_input="pixels")
+    x = torch.rand(2, 1, 40, 48)
+    y, q = m(x)
+    assert y.shape == x.shape and q.shape == (2, 1) and m.qf_stem is not None
+    ds = JpegPatchDataset(list(sample_images("gray").items()), 64, samples_per_epoch=16 * 250, qf_choices=[10, 90], seed=0)
+    params = list(m.qf_stem.parameters()) + list(m.qf_predictor.parameters())
+    opt = torch.optim.Adam(params, 1e-3)
+    losses = []
+    for step in range(250):
+        b = T.get_batch(ds, step, 16)
+        loss = qf_l1((None, m.predict(b.compressed)), b)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert np.mean(losses[:25]) > 0.3 and np.mean(losses[-50:]) < 0.2, (np.mean(losses[:25]), np.mean(losses[-50:]))

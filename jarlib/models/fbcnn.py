@@ -30,6 +30,12 @@ from torch import nn
 from jarlib.models.base import DecodedJpeg, JpegInput, Restorer, decode_input
 
 
+def high_pass(x: torch.Tensor, gain: float = 20.0) -> torch.Tensor:
+    """``gain`` x (x minus its 3x3 mean, edges replicated): the few grey levels of high frequency
+    where the quantization shows, at a scale a network learns from."""
+    return gain * (x - F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, 1))
+
+
 class ResBlock(nn.Module):
     """conv3x3 - ReLU - conv3x3 with an identity skip (no BN, as in the released weights)."""
 
@@ -74,6 +80,13 @@ class FBCNN(Restorer):
         controller_hidden: width of the controller's three shared layers (1 -> h -> h -> h).
         global_residual: add the input to the output. The paper's network outputs the image
             directly; a residual makes short CPU trainings converge faster (used by the ``cpu`` preset).
+        qf_input: what the QF predictor reads. ``"features"`` (the paper): the decoupler's
+            bottleneck features through ``qf_blocks`` residual blocks. ``"highpass"`` (ours): the
+            input's high-pass (minus its 3x3 mean, x20) through an 8x8 stride-8 convolution on the
+            block grid and a 1x1 convolution, ``qf_stem`` maps each. The QF evidence is a few grey
+            levels of high frequency; from raw intensities through a deep encoder the predictor
+            stays at the median for thousands of steps (``benchmarks/qf_predictor_probe.py``).
+        qf_stem: width of the ``"highpass"`` stem.
         teacher_forcing: probability, per training sample, of giving the controller the *true*
             QF instead of the predicted one (the prediction is still trained by the QF loss;
             double-JPEG samples, whose QF is unknown, always use it). The paper feeds the
@@ -92,7 +105,8 @@ class FBCNN(Restorer):
 
     def __init__(self, in_channels: int = 1, channels: Sequence[int] = (64, 128, 256, 512), blocks: int = 4,
                  bottleneck_blocks: int = 4, qf_blocks: int = 4, qf_hidden: int = 512,
-                 controller_hidden: int = 512, global_residual: bool = False, teacher_forcing: float = 0.0) -> None:
+                 controller_hidden: int = 512, global_residual: bool = False, teacher_forcing: float = 0.0,
+                 qf_input: str = "features", qf_stem: int = 64) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if len(channels) != 4 or min(channels) < 1:
@@ -113,9 +127,19 @@ class FBCNN(Restorer):
                           nn.Conv2d(c[i], c[i + 1], 2, stride=2))
             for i in range(3))
         self.body_encoder = nn.Sequential(*[ResBlock(c[3]) for _ in range(bottleneck_blocks)])
+        if qf_input not in ("features", "highpass"):
+            raise ValueError(f"qf_input must be 'features' or 'highpass', got {qf_input!r}")
+        self.qf_input = qf_input
+        if qf_input == "highpass":
+            self.qf_stem = nn.Sequential(nn.Conv2d(in_channels, qf_stem, 8, stride=8), nn.ReLU(inplace=True),
+                                         nn.Conv2d(qf_stem, qf_stem, 1), nn.ReLU(inplace=True))
+            pooled, rbs = qf_stem, []
+        else:
+            self.qf_stem = None
+            pooled, rbs = c[3], [ResBlock(c[3]) for _ in range(qf_blocks)]
         self.qf_predictor = nn.Sequential(
-            *[ResBlock(c[3]) for _ in range(qf_blocks)], nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-            *_mlp([c[3], qf_hidden, qf_hidden]), nn.Linear(qf_hidden, 1), nn.Sigmoid())
+            *rbs, nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            *_mlp([pooled, qf_hidden, qf_hidden]), nn.Linear(qf_hidden, 1), nn.Sigmoid())
         self.body_decoder = nn.Sequential(*[ResBlock(c[3]) for _ in range(bottleneck_blocks)])
         self.controller = _mlp([1, controller_hidden, controller_hidden, controller_hidden])
         # decoder scales from coarse to fine: 1/4, 1/2, full resolution
@@ -133,6 +157,15 @@ class FBCNN(Restorer):
         e = self.controller(qf)
         return [(torch.sigmoid(g(e)), torch.tanh(b(e))) for g, b in zip(self.to_gamma, self.to_beta)]
 
+    def predict(self, x: torch.Tensor, z: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """The QF predictor: padded input (and its bottleneck features ``z``, computed when
+        needed) -> QF/100, (B, 1)."""
+        if self.qf_stem is not None:
+            return self.qf_predictor(self.qf_stem(high_pass(x)))
+        if z is None:
+            z = self.encode(x)[1]
+        return self.qf_predictor(z)
+
     def encode(self, x: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Decoupler: padded input -> ([skip at full, 1/2, 1/4, 1/8 scale], body-encoder features)."""
         skips = [self.head(x)]
@@ -145,7 +178,7 @@ class FBCNN(Restorer):
         ph, pw = (-h) % 8, (-w) % 8
         xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
         skips, z = self.encode(xp)
-        qf_pred = self.qf_predictor(z)
+        qf_pred = self.predict(xp, z)
         if qf is None:
             control = qf_pred
         else:
@@ -219,8 +252,7 @@ class FBCNN(Restorer):
         was_training = self.training
         self.eval()
         try:
-            z = self.encode(F.pad(x, (0, (-cw) % 8, 0, (-ch) % 8), mode="replicate"))[1]
-            return float(self.qf_predictor(z)[0, 0]) * 100.0
+            return float(self.predict(F.pad(x, (0, (-cw) % 8, 0, (-ch) % 8), mode="replicate"))[0, 0]) * 100.0
         finally:
             self.train(was_training)
 
