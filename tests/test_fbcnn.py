@@ -34,6 +34,7 @@ def test_cpu_preset_keeps_every_mechanism():
     m = FBCNN(**presets("fbcnn")["cpu"]["model_args"])
     assert len(m.down) == 3 and len(m.up) == 3 and len(m.attention) == 3
     assert all(len(a) >= 1 for a in m.attention) and len(m.body_encoder) >= 1
+    assert m.qf_input == "highpass" and 0 < m.teacher_forcing < 1
     assert m.num_parameters() < 5e6
 
 
@@ -180,7 +181,7 @@ def test_colour_and_double_presets_train_a_step(tmp_path):
     rng = np.random.default_rng(5)
     rgb = [(f"c{i}", rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)) for i in range(2)]
     small = dict(channels=[4, 8, 8, 16], blocks=1, bottleneck_blocks=1, qf_blocks=1, qf_hidden=8, controller_hidden=8,
-                 global_residual=True)
+                 global_residual=True, qf_input="highpass")
     gray = [(n, img.mean(axis=2).astype(np.uint8)) for n, img in rgb]
     first = T.train(T.TrainConfig(model="fbcnn", model_args=small, steps=1, patch=32, batch=2, val_images=0,
                                   progress=False, out=str(tmp_path / "gray")), images=gray)

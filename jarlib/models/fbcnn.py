@@ -340,11 +340,14 @@ def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100
 
 PRESETS = {
     # what this project trains on 2 CPU cores (PAPERS.md §2.6, FBCNN-tiny made wider and deeper
-    # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random
+    # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random;
+    # the QF predictor reads the high-passed input (the paper's, on raw features, stays at the
+    # median for thousands of steps: benchmarks/qf_predictor_probe.py) and the controller is
+    # teacher-forced for half the samples
     "cpu": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
-                       "teacher_forcing": 0.5},
+                       "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"patch": 64, "batch": 16, "steps": 12000, "lr": 1e-3, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90], "grid_shift": 0.5,
                   "channels_last": True, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
@@ -355,7 +358,7 @@ PRESETS = {
     "cpu_double": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
-                       "teacher_forcing": 0.5},
+                       "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"patch": 64, "batch": 16, "steps": 3000, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 0, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90],
                   "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray", "channels_last": True,
@@ -367,7 +370,7 @@ PRESETS = {
     "cpu_color": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
-                       "teacher_forcing": 0.5},
+                       "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 100, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
                   "init_from": "fbcnn_gray",
