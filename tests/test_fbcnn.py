@@ -251,3 +251,19 @@ def test_highpass_qf_input_learns_qf_10_from_90_quickly():
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[:25]) > 0.3 and np.mean(losses[-50:]) < 0.2, (np.mean(losses[:25]), np.mean(losses[-50:]))
+
+
+def test_dominant_qf_finds_qf1_below_qf2_at_the_table3_shift():
+    # the case FBCNN-D exists for (paper Table 3, QF_1 < QF_2, shift (4, 4))
+    from jarlib.data.degrade import double_jpeg
+
+    from skimage import data
+
+    img = data.camera()[128:384, 128:384]
+    assert dominant_qf(double_jpeg(img, 10, 30, (4, 4))) == 10
+    assert dominant_qf(compress(img, 30)) == 30
+
+
+def test_dominant_qf_rejects_an_unknown_method(camera):
+    with pytest.raises(ValueError, match="method"):
+        dominant_qf(compress(camera, 30), method="magic")

@@ -298,24 +298,35 @@ def first_minimum(curve: Sequence[float]) -> Optional[int]:
     return None
 
 
-def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100, 2)), shifts: int = 8,
-                threshold: float = 30.0, max_side: int = 256) -> Optional[int]:
+def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100, 5)), shifts: int = 8,
+                method: str = "relative", threshold: Optional[float] = None, max_side: int = 256) -> Optional[int]:
     """FBCNN-D (paper §3.3): training-free estimate of the *dominant* (lowest) QF of a single or
     double-compressed image, for correcting FBCNN's predicted QF without retraining.
 
-    Recompress at every quality after every grid shift (i, j) in 0..shifts-1 and take the first
-    minimum of each MSE-vs-QF curve (:func:`mse_curves`, :func:`first_minimum`). The paper returns
-    the QF at the smallest of these minima if its MSE is below ``threshold`` (T = 30). Read
-    literally that finds the *last* compression: its grid is the image's own (shift 0, 0) and
-    recompressing at its QF gives an MSE near 0. So, our reading: a minimum below T on a shifted
-    grid is an earlier compression, and the answer is the lowest QF among the compressions found
-    (the shifted grid's smallest minimum and the unshifted one). ``None``: no JPEG trace.
+    Recompress at every quality after every grid shift (i, j) in 0..shifts-1 (:func:`mse_curves`).
+    The unshifted curve's first minimum is the *last* compression's QF (its grid is the image's
+    own, and recompressing at its QF changes almost nothing). An *earlier* compression on another
+    grid shows on the curve of that shift, at its QF; two ways to find it:
 
-    image: uint8 gray (H, W), or RGB (its MATLAB Y is used); its central ``max_side`` square
-    (starting on the 8x8 grid) is analysed. Cost: ``shifts**2 * len(qualities)`` Pillow encodes.
+    - ``"paper"``: the paper's rule, the smallest first minimum (:func:`first_minimum`) of the
+      shifted curves, if its MSE is below ``threshold`` (T = 30). Read literally over all shifts it
+      would find the last compression at shift (0, 0), so (our reading) that curve is left out.
+      Measured on LIVE1 with Pillow, the earlier compression's minimum has an MSE of 50-80 after a
+      second JPEG at QF 30-50, above T, so this rule mostly returns the last QF.
+    - ``"relative"`` (default, ours): for each QF below the last one, divide every shifted curve
+      by the median over all shifted curves; the earlier grid shows as a dip there (ratio 0.1-0.5
+      on LIVE1 for QF_1 < QF_2, against 0.7-0.95 for grids partially aligned with the last one).
+      The deepest dip below ``threshold`` (default 0.6) gives the earlier QF.
+
+    Returns the lowest QF found, ``None`` when there is no JPEG trace (no minimum on the unshifted
+    curve). image: uint8 gray (H, W), or RGB (its MATLAB Y is used); its central ``max_side``
+    square (starting on the 8x8 grid) is analysed. The QF is resolved to the ``qualities`` grid.
+    Cost: ``shifts**2 * len(qualities)`` Pillow encodes (about 1 s at the defaults).
     """
     from jarlib.color import to_gray_y
 
+    if method not in ("relative", "paper"):
+        raise ValueError(f"method must be 'relative' or 'paper', got {method!r}")
     img = to_gray_y(image)
     if min(img.shape) < 8 + shifts:
         raise ValueError(f"image too small for dominant_qf: {img.shape}")
@@ -326,15 +337,23 @@ def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100
     if len(qualities) < 3:
         raise ValueError("qualities must hold at least three values (a minimum needs two neighbours)")
     curves = mse_curves(img, qualities, shifts)
-    found: dict[tuple[int, int], tuple[float, int]] = {}
-    for i in range(shifts):
-        for j in range(shifts):
-            k = first_minimum(curves[i, j])
-            if k is not None and curves[i, j, k] < threshold:
-                found[(i, j)] = (float(curves[i, j, k]), qualities[k])
-    last = found.pop((0, 0), None)
-    earlier = min(found.values()) if found else None
-    qfs = [m[1] for m in (last, earlier) if m is not None]
+    k_last = first_minimum(curves[0, 0])
+    last = None if k_last is None else qualities[k_last]
+    shifted = curves.reshape(shifts * shifts, -1)[1:]
+    earlier: Optional[int] = None
+    if method == "paper":
+        limit = 30.0 if threshold is None else threshold
+        found = [(float(c[k]), qualities[k]) for c in shifted
+                 if (k := first_minimum(c)) is not None and c[k] < limit]
+        earlier = min(found)[1] if found else None
+    elif k_last:
+        limit = 0.6 if threshold is None else threshold
+        below = shifted[:, :k_last]
+        ratio = below / np.maximum(np.median(below, axis=0), 1e-12)
+        _, k = np.unravel_index(int(np.argmin(ratio)), ratio.shape)
+        if ratio.min() < limit:
+            earlier = qualities[k]
+    qfs = [q for q in (last, earlier) if q is not None]
     return min(qfs) if qfs else None
 
 
