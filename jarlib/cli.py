@@ -1,0 +1,271 @@
+"""The ``jarlib`` command: restore your own JPEG photos with a zoo model.
+
+    jarlib restore photo.jpg more/*.jpg -o restored/            # the FBCNN models, blind
+    jarlib restore scan.jpg -o out/ --model dcsc_gray --tile 256
+    jarlib restore photo.jpg -o out/ --qf 20                     # FBCNN: set the QF by hand
+
+Every input is read as a JPEG file (baseline or progressive, gray, colour or CMYK, any size; the
+quantization tables come from the file for the models that use them) and written as
+``OUTDIR/<name>.png``. Large photos are restored in overlapping tiles, so memory depends on the
+tile size, not on the photo. Inputs are never overwritten; a file that cannot be restored is
+skipped with a message, the others are still written, and the exit status is 1 at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
+AUTO_MODELS = {"gray": "fbcnn_gray", "color": "fbcnn_color"}
+"""What ``--model auto`` uses for gray and for colour files."""
+
+_MAGIC = [(b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"GIF8", "a GIF image"), (b"BM", "a BMP image"),
+          (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"%PDF", "a PDF document")]
+
+
+class CliError(Exception):
+    """A problem with the command line itself (unknown model, no CUDA): exit status 2."""
+
+
+def describe_non_jpeg(data: bytes) -> Optional[str]:
+    """Why ``data`` is not a JPEG file, in words (``None`` when it starts like one)."""
+    if not data:
+        return "the file is empty"
+    if data[:2] == b"\xff\xd8":
+        return None
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "a WebP image, not a JPEG"
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return f"{what}, not a JPEG"
+    try:
+        data[:4096].decode("utf-8")
+        return "a text file, not a JPEG"
+    except UnicodeDecodeError:
+        return "not a JPEG file (it does not start with the JPEG marker FF D8)"
+
+
+def expand_inputs(inputs: Sequence[str]) -> list[Path]:
+    """Files as given, directories expanded to the JPEG files directly inside them (by suffix),
+    in order, without duplicates."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for item in inputs:
+        p = Path(item)
+        paths = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in JPEG_SUFFIXES) if p.is_dir() else [p]
+        for q in paths:
+            key = q.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(q)
+    return out
+
+
+def output_paths(inputs: Sequence[Path], outdir: Path) -> list[Path]:
+    """``outdir/<stem>.png`` for each input, made unique (``<stem>-2.png``, ...) and never one of
+    the inputs themselves."""
+    taken = {p.resolve() for p in inputs}
+    out = []
+    for p in inputs:
+        candidate, n = outdir / f"{p.stem}.png", 1
+        while candidate.resolve() in taken:
+            n += 1
+            candidate = outdir / f"{p.stem}-{n}.png"
+        taken.add(candidate.resolve())
+        out.append(candidate)
+    return out
+
+
+def _orientation(pil: Any) -> int:
+    try:
+        return int(pil.getexif().get(0x0112, 1))
+    except Exception:  # a broken EXIF block does not stop the restoration
+        return 1
+
+
+def _apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
+    """The EXIF orientation (1-8) applied to the restored pixels, as viewers show the photo. The
+    network works on the stored pixels, where the 8x8 JPEG grid is."""
+    from PIL import Image
+
+    ops = {2: [Image.Transpose.FLIP_LEFT_RIGHT], 3: [Image.Transpose.ROTATE_180],
+           4: [Image.Transpose.FLIP_TOP_BOTTOM], 5: [Image.Transpose.TRANSPOSE],
+           6: [Image.Transpose.ROTATE_270], 7: [Image.Transpose.TRANSVERSE], 8: [Image.Transpose.ROTATE_90]}
+    pil = Image.fromarray(img)
+    for op in ops.get(orientation, []):
+        pil = pil.transpose(op)
+    return np.asarray(pil)
+
+
+def write_png_atomic(img: np.ndarray, path: Path, icc_profile: Optional[bytes] = None) -> None:
+    """Save ``img`` as PNG at ``path`` through a temporary file in the same folder and a rename, so
+    an interrupted run never leaves a half-written image."""
+    from PIL import Image
+
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        kwargs = {"icc_profile": icc_profile} if icc_profile else {}
+        Image.fromarray(img).save(tmp, format="PNG", **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@dataclass
+class RestoreReport:
+    """What :func:`restore_files` did: written ``(input, output)`` pairs, skipped ``(input, reason)``."""
+
+    written: list[tuple[Path, Path]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    notes: list[tuple[Path, str]] = field(default_factory=list)
+
+
+class ModelCache:
+    """Zoo models loaded on first use (``auto`` needs up to two: gray and colour)."""
+
+    def __init__(self, name: str, device: str) -> None:
+        from jarlib import zoo
+
+        self.name, self.device, self.models = name, device, {}
+        names = set(AUTO_MODELS.values()) if name == "auto" else {name}
+        missing = sorted(n for n in names if n not in zoo.available())
+        if missing:
+            raise CliError(f"no zoo model {', '.join(missing)}; available: {', '.join(zoo.available()) or 'none'}")
+
+    def for_image(self, color: bool) -> tuple[str, Any]:
+        from jarlib import zoo
+
+        name = AUTO_MODELS["color" if color else "gray"] if self.name == "auto" else self.name
+        if name not in self.models:
+            self.models[name] = zoo.load(name, self.device)
+        return name, self.models[name]
+
+
+def restore_one(model: Any, data: bytes, qf: Optional[int], tile: int) -> np.ndarray:
+    """One JPEG file's bytes -> restored uint8 image (stored orientation)."""
+    from jarlib.models.fbcnn import FBCNN
+    from jarlib.models.qgcn import QGCN
+
+    if qf is None:
+        return model.restore(data, tile=tile)
+    if isinstance(model, FBCNN):
+        return model.restore(data, qf=qf, tile=tile)
+    if isinstance(model, QGCN):
+        return model.restore(data, quality=qf, tile=tile)
+    raise CliError(f"--qf {qf}: the model {type(model).__name__} has no QF input (FBCNN and QGCN do); drop --qf")
+
+
+def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf: Optional[int] = None,
+                  tile: int = 512, device: str = "auto", progress: bool = True) -> RestoreReport:
+    """Restore JPEG files into ``outdir`` as PNG (see the module docstring); returns a report.
+
+    Raises :class:`CliError` for a problem that concerns every file (unknown model, ``--qf`` for a
+    model without one, CUDA asked for and absent); a problem with one file skips that file.
+    """
+    import torch
+    from PIL import Image
+    from tqdm import tqdm
+
+    from jarlib.jpeg import decode_bytes
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise CliError("--device cuda: no CUDA device is available here (use --device cpu)")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if qf is not None and not 1 <= qf <= 100:
+        raise CliError(f"--qf must be auto or a quality in 1..100, got {qf}")
+    if tile and (tile % 8 or tile < 64):
+        raise CliError(f"--tile must be 0 (no tiling) or a multiple of 8 of at least 64, got {tile}")
+    models = ModelCache(model, device)
+    outdir.mkdir(parents=True, exist_ok=True)
+    report = RestoreReport()
+    targets = output_paths(inputs, outdir)
+    for src, dst in tqdm(list(zip(inputs, targets)), desc="restoring", unit="file", disable=not progress,
+                         file=sys.stderr):
+        try:
+            if not src.is_file():
+                raise ValueError("no such file" if not src.exists() else "not a file")
+            data = src.read_bytes()
+            why = describe_non_jpeg(data)
+            if why:
+                raise ValueError(why)
+            pil = Image.open(io.BytesIO(data))
+            mode, orientation, icc = pil.mode, _orientation(pil), pil.info.get("icc_profile")
+            pixels = decode_bytes(data)          # raises ValueError naming the problem (truncated, ...)
+            name, net = models.for_image(pixels.ndim == 3)
+            restored = restore_one(net, data, qf, tile)
+            if mode == "CMYK":
+                report.notes.append((src, "CMYK JPEG: restored as RGB"))
+                icc = None                        # a CMYK profile does not describe the RGB output
+            write_png_atomic(_apply_orientation(restored, orientation), dst, icc)
+            report.written.append((src, dst))
+        except CliError:
+            raise
+        except (ValueError, OSError, RuntimeError) as exc:
+            report.skipped.append((src, str(exc)))
+    return report
+
+
+def _restore_main(args: argparse.Namespace) -> int:
+    qf = None if args.qf == "auto" else _int(args.qf, "--qf")
+    inputs = expand_inputs(args.inputs)
+    if not inputs:
+        raise CliError("no input files (a folder is searched for .jpg/.jpeg/.jpe/.jfif files)")
+    report = restore_files(inputs, Path(args.output), args.model, qf, args.tile, args.device, not args.quiet)
+    for src, note in report.notes:
+        print(f"note: {src}: {note}", file=sys.stderr)
+    for src, why in report.skipped:
+        print(f"skipped {src}: {why}", file=sys.stderr)
+    print(f"restored {len(report.written)} of {len(inputs)} files into {args.output}")
+    return 1 if report.skipped else 0
+
+
+def _int(text: str, flag: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise CliError(f"{flag} must be auto or an integer, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jarlib", description="JPEG artifact removal with the jarlib model zoo.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("restore", help="restore JPEG files into PNG files",
+                       description="Restore JPEG files (or the JPEG files in folders) into OUTDIR as PNG.")
+    p.add_argument("inputs", nargs="+", metavar="IN", help="JPEG files or folders of JPEG files")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the PNG files (created)")
+    p.add_argument("--model", default="auto",
+                   help=f"a zoo model (python -m jarlib.zoo list); auto: {AUTO_MODELS['gray']} for gray files, "
+                        f"{AUTO_MODELS['color']} for colour (default)")
+    p.add_argument("--qf", default="auto", help="auto (the model reads the file, default) or 1..100: FBCNN's "
+                   "QF knob (lower removes more), QGCN's tables")
+    p.add_argument("--tile", type=int, default=512, help="tile size in pixels, a multiple of 8 (0: whole image; "
+                   "default 512: memory stays bounded on large photos)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "restore":
+            return _restore_main(args)
+    except CliError as exc:
+        print(f"jarlib {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
