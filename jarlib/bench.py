@@ -1,0 +1,236 @@
+"""The benchmark: every zoo model on the papers' test sets, next to the papers' own numbers.
+
+    python -m jarlib.bench                      # every zoo model, every set, QF 10-40 (CPU-hours)
+    python -m jarlib.bench --models fbcnn_gray --sets live1_gray --qfs 10 20 --limit 5   # a quick look
+
+Gray models are scored on Classic5, LIVE1, BSDS500 test (200, the FBCNN / QGCN protocol) and
+BSDS500 val (100, the DCSC / Dual priors protocol) with FBCNN's gray convention (MATLAB Y); colour
+models on LIVE1 and BSDS500 test in RGB. Each row has PSNR, SSIM with both windows (``ssim``: the
+11x11 Gaussian window of FBCNN; ``ssim_uniform8``: the 8x8 uniform window of ARCNN's script, used by
+the DCSC erratum, QGCN and Dual priors), PSNR-B, the same for the Pillow JPEG
+input, the model's size and CPU time per 512x512 image, and the paper's row for the same model, set
+and QF with that paper's JPEG row (``../shared/paper_tables.csv``; the paper's SSIM uses the window
+named in ``paper_ssim_window``). Written to ``benchmarks/results/benchmark.csv`` (atomically) and
+summarised in ``benchmark.md``, which the README quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+OUT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+GRAY_SETS = ("classic5", "live1_gray", "bsds500_test", "bsds500_val")
+COLOR_SETS = ("live1_color", "bsds500_test")
+QFS = (10, 20, 30, 40)
+
+# model family -> (paper, table, method) of its published row, gray and colour
+PAPER_ROWS = {
+    ("arcnn", "gray"): ("fbcnn", "Table 1", "ARCNN"),
+    ("dncnn", "gray"): ("fbcnn", "Table 1", "DnCNN"),
+    ("dcsc", "gray"): ("dcsc", "Errata", "DCSC (updated model)"),
+    ("fbcnn", "gray"): ("fbcnn", "Table 1", "FBCNN"),
+    ("fbcnn", "color"): ("fbcnn", "Table 2", "FBCNN-C"),
+    ("qgcn", "gray"): ("qgcn", "Table III", "QGCN"),
+    ("qgcn", "color"): ("qgcn", "Table II", "QGCN"),
+}
+# how each paper names our sets (None: the paper does not test on it)
+PAPER_SET_NAMES = {
+    "fbcnn": {"classic5": "Classic5", "live1_gray": "LIVE1", "live1_color": "LIVE1", "bsds500_test": "BSDS500"},
+    "qgcn": {"live1_gray": "LIVE1", "live1_color": "LIVE1", "bsds500_test": "BSDS500"},
+    "dcsc": {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSD500"},
+}
+PAPER_SSIM_WINDOW = {"fbcnn": "gaussian11", "qgcn": "uniform8", "dcsc": "uniform8"}
+
+COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ssim_uniform8", "psnrb",
+           "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg", "gain",
+           "paper", "paper_method", "paper_psnr", "paper_ssim", "paper_psnrb", "paper_ssim_window",
+           "paper_jpeg_psnr", "paper_jpeg_ssim", "paper_jpeg_psnrb", "parameters", "ms_512", "training_qf"]
+
+
+def paper_reference(family: str, mode: str, dataset: str, qf: int) -> dict[str, Any]:
+    """The paper's row for a model family on ``dataset`` at ``qf``, and that paper's JPEG row
+    (empty fields when the paper has no such row)."""
+    from jarlib.papers import paper_rows
+
+    out: dict[str, Any] = {k: None for k in COLUMNS if k.startswith("paper")}
+    ref = PAPER_ROWS.get((family, mode))
+    if ref is None:
+        return out
+    paper, table, method = ref
+    name = PAPER_SET_NAMES.get(paper, {}).get(dataset)
+    if name is None:
+        return out
+    rows = paper_rows(paper, table, name, qf=qf, method=method)
+    jpeg = paper_rows(paper, table, name, qf=qf, method="JPEG")
+    if not jpeg and paper == "dcsc" and name != "BSD500":
+        # the erratum prints no JPEG row; FBCNN's Table 1 has the same inputs (not for BSDS500 val)
+        jpeg = paper_rows("fbcnn", "Table 1", name, qf=qf, method="JPEG")
+    out.update(paper=f"{paper} {table}", paper_method=method, paper_ssim_window=PAPER_SSIM_WINDOW[paper])
+    if rows:
+        out.update(paper_psnr=rows[0].psnr, paper_ssim=rows[0].ssim, paper_psnrb=rows[0].psnrb)
+    if jpeg:
+        out.update(paper_jpeg_psnr=jpeg[0].psnr, paper_jpeg_ssim=jpeg[0].ssim, paper_jpeg_psnrb=jpeg[0].psnrb)
+    return out
+
+
+def restore_ms(model: Any, repeats: int = 3) -> float:
+    """Median milliseconds of ``model.restore`` on a 512x512 JPEG (QF 20, gray or colour as the model)."""
+    from jarlib.data import sample_images
+    from jarlib.jpeg import encode_bytes
+
+    img = sample_images("rgb")["astronaut"] if model.in_channels == 3 else sample_images("gray")["camera"]
+    data = encode_bytes(img[:512, :512], 20)
+    model.restore(data)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.restore(data)
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def plan(models: Sequence[str], sets: Optional[Sequence[str]] = None) -> list[tuple[str, str, str]]:
+    """``(model, set, mode)`` for every model and every set that fits its mode (or the given ``sets``;
+    a colour-only set is skipped for a gray model and vice versa)."""
+    from jarlib import zoo
+
+    out = []
+    for m in models:
+        mode = "color" if zoo.info(m)["in_channels"] == 3 else "gray"
+        wanted = sets or (COLOR_SETS if mode == "color" else GRAY_SETS)
+        for s in wanted:
+            if (mode == "gray" and s.endswith("_color")) or (mode == "color" and s.endswith("_gray")):
+                continue
+            out.append((m, s, mode))
+    return out
+
+
+def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = None, qfs: Sequence[int] = QFS,
+        limit: Optional[int] = None, progress: bool = True) -> list[dict[str, Any]]:
+    """Benchmark rows (dicts with :data:`COLUMNS`) for ``models`` (default: the whole zoo)."""
+    from tqdm import tqdm
+
+    from jarlib import zoo
+    from jarlib.evaluation import evaluate_restorer
+
+    models = list(models or zoo.available())
+    unknown = [m for m in models if m not in zoo.available()]
+    if unknown:
+        raise ValueError(f"no zoo model {', '.join(unknown)}; available: {', '.join(zoo.available())}")
+    todo = plan(models, sets)
+    loaded: dict[str, Any] = {}
+    speed: dict[str, float] = {}
+    rows = []
+    bar = tqdm(todo, desc="benchmark", unit="set", disable=not progress, file=sys.stderr)
+    for name, dataset, mode in bar:
+        bar.set_postfix_str(f"{name} on {dataset}")
+        if name not in loaded:
+            loaded[name] = zoo.load(name)
+            speed[name] = restore_ms(loaded[name])
+        model, entry = loaded[name], zoo.info(name)
+        conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
+        scores = evaluate_restorer(model.restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
+        for q in qfs:
+            s = scores[str(q)]
+            rows.append({
+                "model": name, "family": entry["model"], "mode": mode, "set": dataset, "images": scores["images"],
+                "qf": q, **{k: round(s[k], 4) for k in ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg",
+                                                       "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")},
+                "gain": round(s["psnr"] - s["psnr_jpeg"], 4),
+                **paper_reference(entry["model"], mode, dataset, q),
+                "parameters": entry["parameters"], "ms_512": round(speed[name], 1),
+                "training_qf": "-".join(map(str, entry["training"].get("qf_range", []))),
+            })
+    return rows
+
+
+def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
+    """The rows as CSV, written to a temporary file and renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in COLUMNS})
+    os.replace(tmp, path)
+
+
+def read_csv(path: Path) -> list[dict[str, Any]]:
+    """Rows written by :func:`write_csv`, numbers as floats, blanks as None."""
+    def value(v: str) -> Any:
+        if v == "":
+            return None
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    with open(path, newline="") as fh:
+        return [{k: value(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+
+def summary(rows: Sequence[dict[str, Any]]) -> str:
+    """The Markdown table the README quotes: PSNR (gain) per model, set and QF, the paper's PSNR,
+    parameters and CPU time."""
+    qfs = sorted({int(r["qf"]) for r in rows})
+    head = ("| model | set | " + " | ".join(f"QF{q} ours (paper)" for q in qfs) + " | parameters | ms / 512² |\n"
+            "|---|---|" + "---|" * len(qfs) + "---|---|\n")
+    lines, jpeg = [], {}
+    keys = list(dict.fromkeys((r["model"], r["set"], r["mode"]) for r in rows))
+    by = {(r["model"], r["set"], r["mode"], int(r["qf"])): r for r in rows}
+    for m, s, mode in keys:
+        cells = []
+        for q in qfs:
+            r = by.get((m, s, mode, q))
+            if r is None:
+                cells.append("–")
+                continue
+            paper = f" ({r['paper_psnr']:.2f})" if r.get("paper_psnr") is not None else ""
+            cells.append(f"{r['psnr']:.2f} {r['gain']:+.2f}{paper}")
+            jpeg.setdefault((s, mode, q), r["psnr_jpeg"])
+        r0 = next(r for r in rows if r["model"] == m)
+        label = s + (" (RGB)" if mode == "color" else "")
+        lines.append(f"| `{m}` | {label} | " + " | ".join(cells) + f" | {int(r0['parameters']):,} | {r0['ms_512']:.0f} |")
+    for s, mode in dict.fromkeys((s, mode) for s, mode, _ in jpeg):
+        label = s + (" (RGB)" if mode == "color" else "")
+        lines.append(f"| JPEG | {label} | " + " | ".join(f"{jpeg.get((s, mode, q), float('nan')):.2f}" for q in qfs) + " | | |")
+    return head + "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jarlib.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", help="zoo models (default: all)")
+    parser.add_argument("--sets", nargs="+", help=f"data sets (default: {', '.join(GRAY_SETS)} for gray models, "
+                        f"{', '.join(COLOR_SETS)} for colour)")
+    parser.add_argument("--qfs", nargs="+", type=int, default=list(QFS))
+    parser.add_argument("--limit", type=int, help="only the first N images of each set (not comparable with the papers)")
+    parser.add_argument("--out", default=str(OUT_DIR / "benchmark.csv"), help="CSV to write (a .md summary is written next to it)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    try:
+        rows = run(args.models, args.sets, args.qfs, args.limit, not args.quiet)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    write_csv(rows, out)
+    text = summary(rows)
+    md = out.with_suffix(".md")
+    tmp = md.with_name(f".{md.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, md)
+    print(text)
+    print(f"wrote {out} and {md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
