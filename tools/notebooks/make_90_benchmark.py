@@ -1,0 +1,138 @@
+"""Source of notebooks/90_benchmark.ipynb: run `python tools/notebooks/make_90_benchmark.py` from the repo root."""
+
+from nb import code, md, params, write
+
+cells = [
+md("""
+# 90 · The benchmark: every model, every set, next to the papers
+
+Every model of the zoo on the test sets the papers use, at QF 10, 20, 30 and 40: PSNR, SSIM with
+both windows the papers use, PSNR-B, the model's size and its CPU time, each next to the paper's own
+number and that paper's JPEG row. Then two pictures: how the gain over JPEG changes with the QF
+(including qualities a model never saw in training), and what quality costs in speed.
+
+The full table takes CPU-hours, so it is computed by a command and stored:
+
+```bash
+python -m jarlib.bench            # -> benchmarks/results/benchmark.csv and benchmark.md (README)
+```
+
+This notebook reads that file (`RERUN = True` recomputes it here, `BENCH_LIMIT` images per set).
+**Run time** at the defaults on 2 CPU cores: about 10 minutes (the QF sweep); `SMOKE = True`: a minute.
+"""),
+params("""
+SMOKE = False           # tiny run for tests
+RERUN = False           # recompute the table instead of reading benchmarks/results/benchmark.csv
+BENCH_LIMIT = None      # images per set when recomputing (None: all)
+MODELS = None           # zoo models (None: all)
+SWEEP_QFS = [5, 10, 20, 30, 40, 50, 60, 70, 80, 90]   # QFs of the gain-vs-QF sweep on LIVE1
+SWEEP_IMAGES = None     # LIVE1 images of the sweep (None: all 29)
+"""),
+code("""
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+
+from jarlib import bench, zoo
+from jarlib.data import data_root, sample_images
+from jarlib.evaluation import evaluate_restorer
+
+HAVE_DATA = data_root(required=False) is not None
+models = MODELS or zoo.available()
+csv_path = bench.OUT_DIR / "benchmark.csv"
+if SMOKE:
+    RERUN, BENCH_LIMIT, SWEEP_QFS, SWEEP_IMAGES = True, 1, [5, 10, 90], 1
+    models = [m for m in ("dcsc_gray", "fbcnn_gray", "fbcnn_color") if m in models]
+print(f"{len(models)} models: {', '.join(models)}; data: {data_root(required=False)}")
+"""),
+md("""
+## 1. The table
+
+Gray models: FBCNN's gray convention (MATLAB Y). `ssim` uses the 11x11 Gaussian window (FBCNN),
+`ssim_uniform8` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors); the
+paper's column uses its own window (`paper_ssim_window`). "BSDS500" means `bsds500_test` (200
+images) for FBCNN and QGCN and `bsds500_val` (100) for DCSC: each paper row sits next to the set it
+was measured on.
+"""),
+code("""
+if RERUN or not csv_path.exists():
+    if not HAVE_DATA:
+        raise RuntimeError("the benchmark needs the data sets (see README, Data)")
+    sets = ["live1_gray", "live1_color"] if SMOKE else None
+    rows = bench.run(models, sets=sets, limit=BENCH_LIMIT, progress=not SMOKE)
+else:
+    rows = [r for r in bench.read_csv(csv_path) if r["model"] in models]
+print(f"{len(rows)} rows" + (" (recomputed)" if RERUN else f" from {csv_path.name}"))
+display(Markdown(bench.summary(rows)))
+assert rows and all(r["psnr"] > r["psnr_jpeg"] for r in rows if r["qf"] <= 40)
+"""),
+md("""
+Our JPEG rows should equal the papers' JPEG rows (the evaluation conventions of notebook 01): the
+largest difference, per paper:
+"""),
+code("""
+diffs = {}
+for r in rows:
+    if r.get("paper_jpeg_psnr") is not None:
+        diffs.setdefault(r["paper"], []).append(abs(r["psnr_jpeg"] - r["paper_jpeg_psnr"]))
+for paper, d in diffs.items():
+    print(f"{paper}: JPEG PSNR within {max(d):.3f} dB of the paper's over {len(d)} rows")
+full = BENCH_LIMIT is None and not SMOKE
+if full:
+    assert all(max(d) < 0.02 for p, d in diffs.items() if "qgcn" not in p)   # QGCN used IJG libjpeg 9b (PAPERS.md)
+"""),
+md("""
+## 2. Gain over JPEG across qualities
+
+Each model trained on a range of QFs (`training_qf`); outside it, some degrade gracefully and
+some do not. LIVE1 at QF 5–90:
+"""),
+code("""
+sweep_src = "live1_gray" if HAVE_DATA else list(sample_images("gray").items())
+fig, ax = plt.subplots(figsize=(7, 3.6))
+sweep = {}
+for m in models:
+    if zoo.info(m)["in_channels"] != 1:
+        continue
+    s = evaluate_restorer(zoo.load(m).restore, sweep_src, SWEEP_QFS, "fbcnn_gray", limit=SWEEP_IMAGES)
+    sweep[m] = [s[str(q)]["psnr"] - s[str(q)]["psnr_jpeg"] for q in SWEEP_QFS]
+    lo, hi = zoo.info(m)["training"]["qf_range"]
+    line, = ax.plot(SWEEP_QFS, sweep[m], "o-", ms=3, label=f"{m} (trained {lo}-{hi})")
+    ax.axvspan(lo, hi, color=line.get_color(), alpha=0.05)
+ax.axhline(0, color="k", lw=0.8)
+ax.set(xlabel="QF", ylabel="PSNR gain over JPEG (dB)", title="LIVE1 gray" + (f", {SWEEP_IMAGES} images" if SWEEP_IMAGES else ""))
+ax.legend(fontsize=7); plt.tight_layout()
+assert all(len(v) == len(SWEEP_QFS) for v in sweep.values())
+"""),
+md("""
+## 3. Quality against speed
+
+LIVE1 QF 10 gain against the CPU time to restore a 512x512 image (2 cores), the size of each
+point by its parameter count:
+"""),
+code("""
+pts = [r for r in rows if r["set"] in ("live1_gray", "live1_color") and r["qf"] == 10]
+fig, ax = plt.subplots(figsize=(6, 3.6))
+for r in pts:
+    ax.scatter(r["ms_512"], r["gain"], s=20 + 60 * np.log10(r["parameters"]) , alpha=0.6)
+    ax.annotate(r["model"] + (" (RGB)" if r["mode"] == "color" else ""), (r["ms_512"], r["gain"]), fontsize=8)
+ax.set(xscale="log", xlabel="ms per 512x512 image (CPU)", ylabel="LIVE1 QF10 gain (dB)")
+plt.tight_layout()
+assert pts
+"""),
+md("""
+## Summary and exercises
+
+- The JPEG rows reproduce the papers' to the hundredth of a dB (except QGCN's colour rows, made
+  with an older libjpeg): the comparisons are apples to apples.
+- Read the gain-vs-QF plot against each model's training range: one model for many QFs (FBCNN)
+  trades a little at each QF for robustness everywhere.
+
+1. Which model is best per millisecond? Per parameter?
+2. Benchmark on double JPEG: `jarlib.evaluation.evaluate_double` with the pairs of FBCNN's Table 3.
+"""),
+]
+
+write("notebooks/90_benchmark.ipynb", cells)
