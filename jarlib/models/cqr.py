@@ -1,0 +1,453 @@
+"""CQR: Wang, Fu, Sun, Zha, *JPEG Artifacts Removal via Compression Quality Ranker-Guided Networks*,
+IJCAI 2020.
+
+Two networks (paper §3, Figs. 1-2):
+
+- the **compression quality ranker** (:class:`Ranker`): a Siamese network (one set of weights
+  scoring both images of a pair) of conv-BN-LeakyReLU layers, global average pooling and two fully
+  connected layers; trained with the margin ranking loss (Eq. 2, :func:`margin_ranking_loss`) on
+  pairs of the same content at different quality levels, so that a better-quality image scores
+  higher. The paper says "VGG, 10 conv layers"; that matches RankSRGAN's ``Ranker_VGG12`` (our
+  reading, PAPERS.md §5.1), the ``paper`` preset.
+- the **de-blocking network** (:class:`CQR`): blocks with a mask-attention branch (non-local in
+  the first of each pair, RNAN's "dilated non-local" / "dilated local" blocks) and a trio of
+  dilated 3x3 convolutions (dilation 1, 2, 4) concatenated and fused by a 1x1 convolution.
+
+It is trained with ``L = MAE + alpha * L_Q + beta * L_F`` (Eqs. 3-6; alpha = 0.01, beta = 0.9):
+``L_Q = sigmoid(-R(M(x)))`` pushes the frozen ranker's score of the output up, ``L_F`` is the L1
+distance between ranker features of the output and of the ground truth. Their loss names here:
+``"cqr_q"`` and ``"cqr_f"`` (:data:`LOSSES`); the ranker is given by ``ranker=`` (a zoo name or a
+checkpoint), loaded when training starts, frozen, and not part of the de-blocker's weights.
+
+The paper leaves the de-blocker's size and layout open (no code was released); every choice here
+is an interpretation, listed in notebook 12 with its reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jarlib.models.base import Restorer
+
+# ------------------------------------------------------------------------------------ the ranker
+
+
+class Ranker(nn.Module):
+    """Compression quality ranker: image (B, C, H, W) in [0, 1] -> score (B,), higher = better quality.
+
+    Layer i (0-based) is a 3x3 stride-1 convolution for even i and a 4x4 stride-2 one for odd i
+    (``widths`` gives the channels), BN on all but the first, LeakyReLU 0.2; then global average
+    pooling and FC ``widths[-1] -> hidden -> 1`` with a LeakyReLU between. Defaults: the paper's
+    (RankSRGAN's VGG, 10 convolutions, 64 ... 512 channels, FC 512 -> 100 -> 1).
+    """
+
+    def __init__(self, in_channels: int = 1, widths: Sequence[int] = (64, 64, 128, 128, 256, 256, 512, 512, 512, 512),
+                 hidden: int = 100) -> None:
+        super().__init__()
+        if not widths:
+            raise ValueError("widths must name at least one convolution")
+        self.in_channels = in_channels
+        layers, c = [], in_channels
+        for i, w in enumerate(int(v) for v in widths):
+            conv = nn.Conv2d(c, w, 3, 1, 1) if i % 2 == 0 else nn.Conv2d(c, w, 4, 2, 1)
+            layers.append(nn.Sequential(conv, *([nn.BatchNorm2d(w)] if i else []), nn.LeakyReLU(0.2, inplace=True)))
+            c = w
+        self.layers = nn.ModuleList(layers)
+        self.head = nn.Sequential(nn.Linear(c, hidden), nn.LeakyReLU(0.2, inplace=True), nn.Linear(hidden, 1))
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The activation after every convolution layer (for the feature loss L_F)."""
+        out = []
+        for layer in self.layers:
+            x = layer(x)
+            out.append(x)
+        return out
+
+    def score_features(self, feats: Sequence[torch.Tensor]) -> torch.Tensor:
+        return self.head(feats[-1].mean(dim=(2, 3))).squeeze(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.score_features(self.features(x))
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def margin_ranking_loss(s_i: torch.Tensor, s_j: torch.Tensor, b_i: torch.Tensor, b_j: torch.Tensor,
+                        margin: float = 0.5) -> torch.Tensor:
+    """Paper Eq. 2: mean of ``max(0, (s_i - s_j) * eta + margin)``, eta = +1 where b_i < b_j (image
+    i has the lower quality level, so its score should be lower) and -1 otherwise. Pairs must have
+    different levels."""
+    if bool((b_i == b_j).any()):
+        raise ValueError("every pair must have two different quality levels")
+    eta = torch.where(b_i < b_j, 1.0, -1.0).to(s_i.dtype)
+    return torch.clamp((s_i - s_j) * eta + margin, min=0).mean()
+
+
+LEVELS = ((1, 10), (11, 20), (21, 30))
+"""The paper's three quality levels (§4.1): QF 1-10 -> 1, 11-20 -> 2, 21-30 -> 3."""
+
+
+def level_of(qf: int) -> int:
+    """The quality level (1, 2, 3) of a QF in 1..30."""
+    for k, (lo, hi) in enumerate(LEVELS, start=1):
+        if lo <= qf <= hi:
+            return k
+    raise ValueError(f"QF {qf} is outside the ranker's levels (1..30)")
+
+
+# ------------------------------------------------------------------------------- the de-blocker
+
+class ResBlock(nn.Module):
+    """conv3x3 - ReLU - conv3x3 + identity."""
+
+    def __init__(self, f: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(f, f, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class NonLocal(nn.Module):
+    """Embedded-Gaussian non-local block (RNAN's mask module): ``x + W g(x) softmax(theta(x)^T phi(x))``
+    with 1x1 theta, phi, g to ``inter`` channels. Attention runs inside non-overlapping ``window`` x
+    ``window`` windows (padded at the bottom/right), ``chunk`` windows at a time: a training patch
+    that fits in one window is attended as a whole, and a large photo costs memory bounded by the
+    chunk (our choice: the paper's global attention is quadratic in the pixels and a whole photo
+    does not fit)."""
+
+    def __init__(self, f: int, inter: int, window: int = 48, chunk: int = 8) -> None:
+        super().__init__()
+        self.theta, self.phi, self.g = (nn.Conv2d(f, inter, 1) for _ in range(3))
+        self.W = nn.Conv2d(inter, f, 1)
+        self.window, self.chunk = int(window), max(1, int(chunk))
+        if self.window < 1:
+            raise ValueError(f"window must be positive, got {window}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        sh, sw = min(self.window, h), min(self.window, w)
+        ph, pw = (-h) % sh, (-w) % sw
+        xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
+        H, W = xp.shape[-2:]
+
+        def windows(t: torch.Tensor) -> torch.Tensor:   # (B, C, H, W) -> (B * nw, sh*sw, C)
+            c = t.shape[1]
+            t = t.reshape(b, c, H // sh, sh, W // sw, sw).permute(0, 2, 4, 3, 5, 1)
+            return t.reshape(-1, sh * sw, c)
+
+        q, k, v = windows(self.theta(xp)), windows(self.phi(xp)), windows(self.g(xp))
+        y = torch.cat([torch.softmax(q[i:i + self.chunk] @ k[i:i + self.chunk].transpose(1, 2), dim=-1)
+                       @ v[i:i + self.chunk] for i in range(0, len(q), self.chunk)])   # (B * nw, sh*sw, inter)
+        c = y.shape[-1]
+        y = y.reshape(b, H // sh, W // sw, sh, sw, c).permute(0, 5, 1, 3, 2, 4).reshape(b, c, H, W)
+        return x + self.W(y)[..., :h, :w]
+
+
+class DilatedTrio(nn.Module):
+    """Three 3x3 convolutions with dilation 1, 2, 4 (``f // 3`` channels each, the rest to the
+    first), concatenated, ReLU, 1x1 fusion back to ``f`` (the paper's multi-scale dilated convs)."""
+
+    def __init__(self, f: int) -> None:
+        super().__init__()
+        parts = [f - 2 * (f // 3), f // 3, f // 3]
+        if min(parts) < 1:
+            raise ValueError(f"features must be at least 3 for the dilated trio, got {f}")
+        self.convs = nn.ModuleList(nn.Conv2d(f, p, 3, padding=d, dilation=d) for p, d in zip(parts, (1, 2, 4)))
+        self.fuse = nn.Conv2d(f, f, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fuse(F.relu(torch.cat([c(x) for c in self.convs], dim=1)))
+
+
+class CQRBlock(nn.Module):
+    """One block: RB -> trunk (``trunk`` RBs) x (1 + mask) -> dilated trio -> + block input.
+
+    The mask branch (RNAN): [non-local] -> stride-2 conv -> RB -> 2x transposed conv -> 1x1 ->
+    sigmoid. ``(1 + mask) * trunk`` is RNAN's residual attention: the mask can only emphasise."""
+
+    def __init__(self, f: int, nonlocal_: bool, inter: int, window: int, trunk: int = 1) -> None:
+        super().__init__()
+        self.pre = ResBlock(f)
+        self.trunk = nn.Sequential(*[ResBlock(f) for _ in range(trunk)])
+        self.mask = nn.Sequential(*([NonLocal(f, inter, window)] if nonlocal_ else []),
+                                  nn.Conv2d(f, f, 3, stride=2, padding=1), ResBlock(f),
+                                  nn.ConvTranspose2d(f, f, 2, stride=2), nn.Conv2d(f, f, 1), nn.Sigmoid())
+        self.trio = DilatedTrio(f)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.pre(x)
+        t = self.trunk(y)
+        m = self.mask(y)[..., :t.shape[-2], :t.shape[-1]]
+        return x + self.trio(t * (1 + m))
+
+
+class CQR(Restorer):
+    """The CQR de-blocking network (defaults: the CPU size of PAPERS.md §5.5, CQR-small).
+
+    Args:
+        in_channels: 1 (Y, as the paper).
+        features: width.
+        pairs: number of [non-local block, local block] pairs.
+        trunk: residual blocks in each block's trunk.
+        nl_inter: inter-channels of the non-local attention; nl_window: its window (pixels).
+        global_residual: add the input to the output.
+        ranker: the frozen ranker for the losses ``cqr_q`` / ``cqr_f`` (a zoo name or a ranker
+            checkpoint from :func:`train_ranker`), loaded when training starts; ``None`` trains
+            with image losses only. Not part of this model's weights.
+        feature_layers: the ranker layers (1-based) of the feature loss L_F.
+
+    ``forward(x)``: x (B, C, H, W) in [0, 1], H and W even (``restore`` pads to 8) -> restored image.
+    In training with a ranker, ``forward(x, clean=...)`` returns ``(image, {"q": L_Q, "f": L_F})``.
+    """
+
+    def __init__(self, in_channels: int = 1, features: int = 24, pairs: int = 1, trunk: int = 1,
+                 nl_inter: int = 12, nl_window: int = 48, global_residual: bool = True,
+                 ranker: Optional[str] = None, feature_layers: Sequence[int] = (2, 4)) -> None:
+        super().__init__()
+        if pairs < 1:
+            raise ValueError(f"pairs must be >= 1, got {pairs}")
+        self.in_channels = in_channels
+        self.global_residual = global_residual
+        self.head = nn.Conv2d(in_channels, features, 3, padding=1)
+        self.blocks = nn.Sequential(*[CQRBlock(features, nonlocal_=(i % 2 == 0), inter=nl_inter, window=nl_window,
+                                               trunk=trunk) for i in range(2 * pairs)])
+        self.tail = nn.Conv2d(features, in_channels, 3, padding=1)
+        self.ranker_source = ranker
+        self.feature_layers = tuple(int(i) for i in feature_layers)
+        self._ranker: list[Ranker] = []          # a list keeps it out of parameters() and state_dict()
+
+    def forward(self, x: torch.Tensor, clean: Optional[torch.Tensor] = None) -> Any:
+        out = self.tail(self.blocks(self.head(x)))
+        if self.global_residual:
+            out = out + x
+        if clean is None or not self._ranker:
+            return out
+        ranker = self._ranker[0].to(x.device)
+        f_out = ranker.features(out)
+        with torch.no_grad():
+            f_ref = ranker.features(clean)
+        l_q = torch.sigmoid(-ranker.score_features(f_out)).mean()
+        l_f = sum(F.l1_loss(f_out[i - 1], f_ref[i - 1]) for i in self.feature_layers)
+        return out, {"q": l_q, "f": l_f}
+
+    def output_image(self, out: Any) -> torch.Tensor:
+        return out[0] if isinstance(out, tuple) else out
+
+    def attach_ranker(self, ranker: Ranker) -> None:
+        """Use ``ranker`` (frozen, eval mode) for the losses ``cqr_q`` and ``cqr_f``."""
+        ranker.eval()
+        for p in ranker.parameters():
+            p.requires_grad_(False)
+        self._ranker[:] = [ranker]
+        if self.feature_layers and max(self.feature_layers) > len(ranker.layers):
+            raise ValueError(f"feature_layers {self.feature_layers} beyond the ranker's {len(ranker.layers)} layers")
+
+    def training_inputs(self, batch: Any) -> dict[str, Any]:
+        """Loads the ranker on first use and passes the ground truth for its losses."""
+        if self.ranker_source is None:
+            return {}
+        if not self._ranker:
+            self.attach_ranker(load_ranker(self.ranker_source))
+        return {"clean": batch.clean}
+
+
+def _aux(out: Any, key: str) -> torch.Tensor:
+    if not isinstance(out, tuple) or key not in out[1]:
+        raise ValueError("the losses cqr_q / cqr_f need the ranker: build CQR with ranker=<zoo name or checkpoint>")
+    return out[1][key]
+
+
+LOSSES = {"cqr_q": lambda out, batch: _aux(out, "q"), "cqr_f": lambda out, batch: _aux(out, "f")}
+"""The ranker-guided terms (paper Eqs. 4-5); the paper's total loss is ``"l1 + 0.01*cqr_q + 0.9*cqr_f"``."""
+
+
+# ------------------------------------------------------------------------- training the ranker
+
+RANKER_PRESETS = {
+    "cpu": {"widths": [16, 16, 32, 32, 64, 64], "hidden": 32, "patch": 48, "batch": 32, "steps": 1500,
+            "lr": 1e-3, "margin": 0.5},
+    "paper": {"widths": [64, 64, 128, 128, 256, 256, 512, 512, 512, 512], "hidden": 100, "patch": 128,
+              "batch": 32, "steps": 100000, "lr": 1e-4, "margin": 0.5},
+}
+"""Ranker sizes and recipes. ``cpu``: PAPERS.md §5.5 (Ranker-small, about 0.1 M parameters), with
+stride 2 on layers 2, 4, 6 as in the paper's alternation."""
+
+
+def ranker_pairs(images: Sequence[np.ndarray], rng: np.random.Generator, batch: int, patch: int
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch of pairs: the same ``patch`` x ``patch`` crop (on the 8x8 grid) JPEG-compressed at two
+    QFs from two different levels. Returns (x_i, x_j, level_i, level_j)."""
+    from jarlib.jpeg import compress
+
+    xi, xj, bi, bj = [], [], [], []
+    for _ in range(batch):
+        img = images[rng.integers(len(images))]
+        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
+        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
+        crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
+        la, lb = rng.choice(3, size=2, replace=False) + 1
+        for lev, xs, bs in ((la, xi, bi), (lb, xj, bj)):
+            lo, hi = LEVELS[lev - 1]
+            xs.append(compress(crop, int(rng.integers(lo, hi + 1))))
+            bs.append(lev)
+    t = lambda a: torch.from_numpy(np.stack(a).astype(np.float32) / 255.0)[:, None]
+    return t(xi), t(xj), torch.tensor(bi), torch.tensor(bj)
+
+
+def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
+                 images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
+                 ckpt_every: int = 250, progress: bool = True) -> tuple[Ranker, dict[str, Any]]:
+    """Train the ranker (gray) with the margin ranking loss; checkpoints to ``out/checkpoint.pt``
+    atomically every ``ckpt_every`` steps and at the end, and resumes from it with ``resume``.
+    ``images``: clean gray uint8 images (default: Y of BSDS500 train). Returns (ranker, history)."""
+    from tqdm import tqdm
+
+    from jarlib.train import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint, set_threads
+
+    if preset not in RANKER_PRESETS:
+        raise ValueError(f"unknown ranker preset {preset!r}; known: {', '.join(RANKER_PRESETS)}")
+    cfg = dict(RANKER_PRESETS[preset])
+    if steps is not None:
+        cfg["steps"] = int(steps)
+    if images is None:
+        from jarlib.data import load_dataset
+        images = [img for _, img in load_dataset("bsds500_train", mode="gray")]
+    images = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= cfg["patch"]]
+    if not images:
+        raise ValueError(f"no image is at least {cfg['patch']} pixels on each side")
+    set_threads()
+    torch.manual_seed(seed)
+    ranker = Ranker(1, cfg["widths"], cfg["hidden"])
+    opt = torch.optim.Adam(ranker.parameters(), lr=cfg["lr"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg["steps"]) / cfg["steps"])))
+    history: dict[str, Any] = {"train": []}
+    step, seconds = 0, 0.0
+    ckpt = Path(out) / "checkpoint.pt" if out is not None else None
+    if resume:
+        if ckpt is None or not ckpt.exists():
+            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt}")
+        state = load_checkpoint(ckpt)
+        if state["config"] != {**cfg, "preset": preset, "seed": seed}:
+            raise ValueError(f"{ckpt} was written with another configuration: {state['config']}")
+        ranker.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step, seconds, history = state["step"], state["seconds"], state["history"]
+
+    def snapshot() -> None:
+        if ckpt is not None:
+            save_checkpoint(ckpt, {"format": CHECKPOINT_FORMAT, "kind": "cqr_ranker", "config": {**cfg, "preset": preset, "seed": seed},
+                                   "step": step, "seconds": seconds, "model": ranker.state_dict(),
+                                   "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "history": history})
+
+    ranker.train()
+    bar = tqdm(total=cfg["steps"], initial=step, disable=not progress, desc="ranker", unit="step", file=sys.stdout)
+    while step < cfg["steps"]:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng([seed, step])          # per step: a resumed run draws the same pairs
+        xi, xj, bi, bj = ranker_pairs(images, rng, cfg["batch"], cfg["patch"])
+        s = ranker(torch.cat([xi, xj]))                      # one pass: the Siamese branches share weights
+        loss = margin_ranking_loss(s[: len(xi)], s[len(xi):], bi, bj, cfg["margin"])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        step += 1
+        seconds += time.perf_counter() - t0
+        if step % 20 == 0 or step == cfg["steps"]:
+            history["train"].append({"step": step, "loss": float(loss.detach()), "seconds": seconds})
+        if ckpt_every and step % ckpt_every == 0 and step != cfg["steps"]:
+            snapshot()
+        bar.update(1)
+    bar.close()
+    snapshot()
+    return ranker.eval(), history
+
+
+def load_ranker(source: str | Path) -> Ranker:
+    """A trained ranker from a zoo name (``cqr_ranker``) or a :func:`train_ranker` checkpoint."""
+    from jarlib.train import load_checkpoint
+
+    path = Path(source)
+    if not path.exists():
+        from jarlib import zoo
+        entry = zoo.info(str(source))
+        path = zoo.ZOO_DIR / entry["file"]
+        args = entry["model_args"]
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        ck = load_checkpoint(path)
+        args = {"widths": ck["config"]["widths"], "hidden": ck["config"]["hidden"]}
+        state = ck["model"]
+    ranker = Ranker(1, args["widths"], args["hidden"])
+    ranker.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return ranker.eval()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jarlib.models.cqr",
+                                     description="Train CQR's compression quality ranker (paper Eq. 2).")
+    parser.add_argument("--out", required=True, help="run folder (checkpoint.pt)")
+    parser.add_argument("--preset", default="cpu", choices=sorted(RANKER_PRESETS))
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        _, hist = train_ranker(args.out, args.preset, args.steps, seed=args.seed, resume=args.resume,
+                               progress=not args.quiet)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"done: {hist['train'][-1]}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- presets
+
+PRESETS = {
+    # PAPERS.md §5.5 (CQR-small): 24 features, one [non-local, local] pair, QF 10-30 as the paper;
+    # the ranker-guided loss needs a ranker: --set model_args.ranker=cqr_ranker (zoo) or a checkpoint
+    "cpu": {
+        "model_args": {"features": 24, "pairs": 1, "trunk": 1, "nl_inter": 12, "nl_window": 48,
+                       "global_residual": True, "ranker": "cqr_ranker"},
+        "train": {"patch": 40, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+                  "warmup": 100, "loss": "l1 + 0.01*cqr_q + 0.9*cqr_f", "qf_range": [10, 30],
+                  "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
+    },
+    # the same network with MAE alone (the paper's "w/o CQR" ablation)
+    "cpu_mae": {
+        "model_args": {"features": 24, "pairs": 1, "trunk": 1, "nl_inter": 12, "nl_window": 48,
+                       "global_residual": True, "ranker": None},
+        "train": {"patch": 40, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+                  "warmup": 100, "loss": "l1", "qf_range": [10, 30],
+                  "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
+    },
+    # RNAN's CAR layout (PAPERS.md §5.1, our reading: the paper does not give the size):
+    # 64 features, 10 blocks, Adam 1e-4 halved every 1e5 iterations
+    "paper": {
+        "model_args": {"features": 64, "pairs": 5, "trunk": 2, "nl_inter": 32, "nl_window": 48,
+                       "global_residual": True, "ranker": "cqr_ranker"},
+        "train": {"patch": 48, "batch": 16, "steps": 300000, "lr": 1e-4, "schedule": "step",
+                  "milestones": [100000, 200000], "gamma": 0.5, "warmup": 0,
+                  "loss": "l1 + 0.01*cqr_q + 0.9*cqr_f", "qf_range": [10, 30]},
+    },
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

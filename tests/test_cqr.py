@@ -1,0 +1,123 @@
+"""CQR: the ranker (size, margin loss, training and resume), the de-blocker's parts, the guided losses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from skimage import data
+
+from jarlib import train as T
+from jarlib.jpeg import encode_bytes
+from jarlib.models import CQR, build, presets
+from jarlib.models.cqr import (RANKER_PRESETS, NonLocal, Ranker, level_of, load_ranker, margin_ranking_loss,
+                               train_ranker)
+
+
+@pytest.fixture(scope="module")
+def camera() -> np.ndarray:
+    return data.camera()[:160, :160]
+
+
+def test_ranker_sizes():
+    # RankSRGAN's Ranker_VGG12 on one channel (PAPERS.md §5.1: about 13.7 M) and Ranker-small (about 0.1 M)
+    assert Ranker().num_parameters() == 13_733_129
+    small = RANKER_PRESETS["cpu"]
+    assert 0.09e6 < Ranker(1, small["widths"], small["hidden"]).num_parameters() < 0.12e6
+    assert Ranker(1, small["widths"], small["hidden"])(torch.rand(3, 1, 48, 48)).shape == (3,)
+
+
+def test_margin_ranking_loss_is_eq2():
+    s_low, s_high = torch.tensor([0.2, 1.0]), torch.tensor([1.0, 0.2])
+    lev_low, lev_high = torch.tensor([1, 1]), torch.tensor([2, 2])
+    # pair 1 ranked right by more than the margin: 0; pair 2 ranked wrong: 0.8 + 0.5
+    assert float(margin_ranking_loss(s_low, s_high, lev_low, lev_high)) == pytest.approx(1.3 / 2)
+    # the same pairs given the other way round: the same loss
+    assert float(margin_ranking_loss(s_high, s_low, lev_high, lev_low)) == pytest.approx(1.3 / 2)
+    with pytest.raises(ValueError, match="different quality levels"):
+        margin_ranking_loss(s_low, s_high, lev_low, lev_low)
+
+
+def test_levels():
+    assert [level_of(q) for q in (1, 10, 11, 20, 21, 30)] == [1, 1, 2, 2, 3, 3]
+    with pytest.raises(ValueError):
+        level_of(31)
+
+
+def _attention(nl: NonLocal, x: torch.Tensor) -> torch.Tensor:
+    b, c, h, w = x.shape
+    q, k, v = (m(x).flatten(2).transpose(1, 2) for m in (nl.theta, nl.phi, nl.g))
+    y = (torch.softmax(q @ k.transpose(1, 2), -1) @ v).transpose(1, 2).reshape(b, -1, h, w)
+    return x + nl.W(y)
+
+
+def test_non_local_is_global_within_a_window_and_windowed_beyond():
+    torch.manual_seed(0)
+    nl = NonLocal(6, 3, window=16, chunk=3)
+    x = torch.randn(2, 6, 16, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(nl(x), _attention(nl, x))          # one window: plain non-local
+        big = torch.randn(1, 6, 32, 48)
+        out = nl(big)
+        torch.testing.assert_close(out[..., 16:32, 32:48], _attention(nl, big[..., 16:32, 32:48]))
+
+
+def test_deblocker_any_size_and_restore(camera):
+    torch.manual_seed(0)
+    m = CQR(features=6, nl_inter=3).eval()
+    assert m(torch.rand(1, 1, 37, 53)).shape == (1, 1, 37, 53)
+    out = m.restore(encode_bytes(camera, 10))
+    assert out.shape == camera.shape and out.dtype == np.uint8
+
+
+def test_guided_losses_train_the_deblocker_not_the_ranker():
+    torch.manual_seed(0)
+    m = CQR(features=6, nl_inter=3)
+    ranker = Ranker(1, [4, 4, 8, 8], 8)
+    m.attach_ranker(ranker)
+    x, y = torch.rand(2, 1, 24, 24), torch.rand(2, 1, 24, 24)
+    img, aux = m(x, clean=y)
+    assert img.shape == x.shape and set(aux) == {"q", "f"}
+    (aux["q"] + aux["f"]).backward()
+    assert m.head.weight.grad is not None and m.head.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in ranker.parameters())
+    assert not any(k.startswith("_ranker") for k in m.state_dict())
+    assert m.num_parameters() == sum(p.numel() for p in CQR(features=6, nl_inter=3).parameters())
+    with pytest.raises(ValueError, match="feature_layers"):
+        CQR(features=6, nl_inter=3, feature_layers=(9,)).attach_ranker(ranker)
+
+
+def test_ranker_training_resumes_exactly(tmp_path, camera, monkeypatch):
+    from jarlib.models import cqr as C
+
+    full, h_full = train_ranker(tmp_path / "a", steps=6, images=[camera], ckpt_every=0, progress=False)
+    real, calls = C.ranker_pairs, []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt   # killed during step 5; the last checkpoint is step 3
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(C, "ranker_pairs", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_ranker(tmp_path / "b", steps=6, images=[camera], ckpt_every=3, progress=False)
+    monkeypatch.setattr(C, "ranker_pairs", real)
+    resumed, h_res = train_ranker(tmp_path / "b", steps=6, images=[camera], resume=True, progress=False)
+    for k, v in full.state_dict().items():
+        torch.testing.assert_close(resumed.state_dict()[k], v)
+    loaded = load_ranker(tmp_path / "b" / "checkpoint.pt")
+    torch.testing.assert_close(loaded(torch.ones(1, 1, 48, 48)), full(torch.ones(1, 1, 48, 48)))
+    with pytest.raises(ValueError, match="another configuration"):
+        train_ranker(tmp_path / "b", steps=7, images=[camera], resume=True, progress=False)
+
+
+def test_trains_with_the_engine_and_a_ranker_checkpoint(tmp_path, camera):
+    train_ranker(tmp_path / "ranker", steps=2, images=[camera], progress=False)
+    args = {**presets("cqr")["cpu"]["model_args"], "features": 6, "nl_inter": 3,
+            "ranker": str(tmp_path / "ranker" / "checkpoint.pt")}
+    cfg = T.TrainConfig.from_preset("cqr", "cpu", model_args=args, steps=3, patch=24, batch=2, val_images=0,
+                                    log_every=1, progress=False, out=None)
+    hist = T.train(cfg, images=[("camera", camera)]).history["train"]
+    assert {"cqr_q", "cqr_f", "l1"} <= set(hist[-1])
+    assert build("cqr", **{**args, "ranker": None}).num_parameters() > 0
