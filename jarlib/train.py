@@ -653,3 +653,69 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# ------------------------------------------------------------------ auxiliary networks (CQR, Dual priors)
+
+def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
+                    step_loss: Callable[[nn.Module, np.random.Generator], torch.Tensor],
+                    out: Optional[str | os.PathLike], resume: bool = False, ckpt_every: int = 250,
+                    progress: bool = True) -> dict[str, Any]:
+    """Train a network that is not a restorer (CQR's ranker, Dual priors' classifier): Adam at
+    ``config["lr"]`` with a cosine decay to 0 over ``config["steps"]``; each step's loss is
+    ``step_loss(net, rng)`` with a generator seeded by ``(config["seed"], step)``, so a resumed run
+    draws the same batches. Checkpoints (the same atomic format as :func:`train`, with ``kind``)
+    go to ``out/checkpoint.pt`` every ``ckpt_every`` steps and at the end; ``resume`` continues from
+    it (the config must match). Returns the history ``{"train": [{"step", "loss", "seconds"}]}``."""
+    for key in ("steps", "lr", "seed"):
+        if key not in config:
+            raise ValueError(f"config needs {key!r}")
+    steps = int(config["steps"])
+    set_threads()
+    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=config["lr"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    history: dict[str, Any] = {"train": []}
+    step, seconds = 0, 0.0
+    ckpt = Path(out) / "checkpoint.pt" if out is not None else None
+    if resume:
+        if ckpt is None or not ckpt.exists():
+            raise FileNotFoundError(f"resume: no checkpoint at {ckpt}")
+        state = load_checkpoint(ckpt)
+        if state.get("kind") != kind or state["config"] != config:
+            raise ValueError(f"{ckpt} was written by another run ({state.get('kind')}, {state['config']}); "
+                             f"this one is {kind}, {config}")
+        net.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        sched.load_state_dict(state["scheduler"])
+        step, seconds, history = state["step"], state["seconds"], state["history"]
+
+    def snapshot() -> None:
+        if ckpt is not None:
+            save_checkpoint(ckpt, {"format": CHECKPOINT_FORMAT, "kind": kind, "config": config, "step": step,
+                                   "seconds": seconds, "model": net.state_dict(), "optimizer": opt.state_dict(),
+                                   "scheduler": sched.state_dict(), "history": history})
+
+    from tqdm.auto import tqdm
+
+    net.train()
+    bar = tqdm(total=steps, initial=step, disable=not progress, desc=kind, unit="step", file=sys.stdout)
+    while step < steps:
+        t0 = time.perf_counter()
+        loss = step_loss(net, np.random.default_rng([int(config["seed"]), step]))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{kind}: loss became {float(loss)} at step {step}; lower lr ({config['lr']})")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        step += 1
+        seconds += time.perf_counter() - t0
+        if step % 20 == 0 or step == steps:
+            history["train"].append({"step": step, "loss": float(loss.detach()), "seconds": seconds})
+        if ckpt_every and step % ckpt_every == 0 and step != steps:
+            snapshot()
+        bar.update(1)
+    bar.close()
+    snapshot()
+    net.eval()
+    return history

@@ -26,9 +26,7 @@ is an interpretation, listed in notebook 12 with its reason.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -310,16 +308,14 @@ def ranker_pairs(images: Sequence[np.ndarray], rng: np.random.Generator, batch: 
 def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
                  images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
                  ckpt_every: int = 250, progress: bool = True) -> tuple[Ranker, dict[str, Any]]:
-    """Train the ranker (gray) with the margin ranking loss; checkpoints to ``out/checkpoint.pt``
-    atomically every ``ckpt_every`` steps and at the end, and resumes from it with ``resume``.
-    ``images``: clean gray uint8 images (default: Y of BSDS500 train). Returns (ranker, history)."""
-    from tqdm import tqdm
-
-    from jarlib.train import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint, set_threads
+    """Train the ranker (gray) with the margin ranking loss on :func:`ranker_pairs`; checkpoints
+    to ``out/checkpoint.pt`` and resumes (:func:`jarlib.train.train_auxiliary`). ``images``: clean
+    gray uint8 images (default: Y of BSDS500 train). Returns (ranker in eval mode, history)."""
+    from jarlib.train import train_auxiliary
 
     if preset not in RANKER_PRESETS:
         raise ValueError(f"unknown ranker preset {preset!r}; known: {', '.join(RANKER_PRESETS)}")
-    cfg = dict(RANKER_PRESETS[preset])
+    cfg = {**RANKER_PRESETS[preset], "preset": preset, "seed": seed}
     if steps is not None:
         cfg["steps"] = int(steps)
     if images is None:
@@ -328,53 +324,16 @@ def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional
     images = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= cfg["patch"]]
     if not images:
         raise ValueError(f"no image is at least {cfg['patch']} pixels on each side")
-    set_threads()
     torch.manual_seed(seed)
     ranker = Ranker(1, cfg["widths"], cfg["hidden"])
-    opt = torch.optim.Adam(ranker.parameters(), lr=cfg["lr"])
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, cfg["steps"]) / cfg["steps"])))
-    history: dict[str, Any] = {"train": []}
-    step, seconds = 0, 0.0
-    ckpt = Path(out) / "checkpoint.pt" if out is not None else None
-    if resume:
-        if ckpt is None or not ckpt.exists():
-            raise FileNotFoundError(f"--resume: no checkpoint at {ckpt}")
-        state = load_checkpoint(ckpt)
-        if state["config"] != {**cfg, "preset": preset, "seed": seed}:
-            raise ValueError(f"{ckpt} was written with another configuration: {state['config']}")
-        ranker.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        sched.load_state_dict(state["scheduler"])
-        step, seconds, history = state["step"], state["seconds"], state["history"]
 
-    def snapshot() -> None:
-        if ckpt is not None:
-            save_checkpoint(ckpt, {"format": CHECKPOINT_FORMAT, "kind": "cqr_ranker", "config": {**cfg, "preset": preset, "seed": seed},
-                                   "step": step, "seconds": seconds, "model": ranker.state_dict(),
-                                   "optimizer": opt.state_dict(), "scheduler": sched.state_dict(), "history": history})
-
-    ranker.train()
-    bar = tqdm(total=cfg["steps"], initial=step, disable=not progress, desc="ranker", unit="step", file=sys.stdout)
-    while step < cfg["steps"]:
-        t0 = time.perf_counter()
-        rng = np.random.default_rng([seed, step])          # per step: a resumed run draws the same pairs
+    def step_loss(net: nn.Module, rng: np.random.Generator) -> torch.Tensor:
         xi, xj, bi, bj = ranker_pairs(images, rng, cfg["batch"], cfg["patch"])
-        s = ranker(torch.cat([xi, xj]))                      # one pass: the Siamese branches share weights
-        loss = margin_ranking_loss(s[: len(xi)], s[len(xi):], bi, bj, cfg["margin"])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        step += 1
-        seconds += time.perf_counter() - t0
-        if step % 20 == 0 or step == cfg["steps"]:
-            history["train"].append({"step": step, "loss": float(loss.detach()), "seconds": seconds})
-        if ckpt_every and step % ckpt_every == 0 and step != cfg["steps"]:
-            snapshot()
-        bar.update(1)
-    bar.close()
-    snapshot()
-    return ranker.eval(), history
+        s = net(torch.cat([xi, xj]))          # one pass: the Siamese branches share their weights
+        return margin_ranking_loss(s[: len(xi)], s[len(xi):], bi, bj, cfg["margin"])
+
+    history = train_auxiliary(ranker, "cqr_ranker", cfg, step_loss, out, resume, ckpt_every, progress)
+    return ranker, history
 
 
 def load_ranker(source: str | Path) -> Ranker:
