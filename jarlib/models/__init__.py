@@ -10,12 +10,13 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from jarlib.models import arcnn, cqr, dcsc, dncnn, fbcnn, qgcn
+from jarlib.models import arcnn, cqr, dcsc, dncnn, dual_priors, fbcnn, qgcn
 from jarlib.models.arcnn import ARCNN
 from jarlib.models.cqr import CQR
 from jarlib.models.dcsc import DCSC
 from jarlib.models.base import DecodedJpeg, Restorer, decode_input
 from jarlib.models.dncnn import DnCNN
+from jarlib.models.dual_priors import DualPriors
 from jarlib.models.fbcnn import FBCNN
 from jarlib.models.qgcn import QGCN
 
@@ -26,6 +27,7 @@ MODELS: dict[str, tuple[type[Restorer], ModuleType]] = {
     "fbcnn": (FBCNN, fbcnn),
     "qgcn": (QGCN, qgcn),
     "cqr": (CQR, cqr),
+    "dualpriors": (DualPriors, dual_priors),
 }
 """Registry name -> (class, module with ``PRESETS``). Later paper issues add their models here."""
 
@@ -50,4 +52,4 @@ def presets(name: str) -> dict[str, dict[str, Any]]:
     return _entry(name)[1].PRESETS
 
 
-__all__ = ["ARCNN", "CQR", "DCSC", "DnCNN", "FBCNN", "QGCN", "Restorer", "DecodedJpeg", "decode_input", "MODELS", "build", "presets"]
+__all__ = ["ARCNN", "CQR", "DCSC", "DnCNN", "DualPriors", "FBCNN", "QGCN", "Restorer", "DecodedJpeg", "decode_input", "MODELS", "build", "presets"]

@@ -1,0 +1,371 @@
+"""Dual priors: Fu, Wang, Liu, Han, Zha, *Learning Dual Priors for JPEG Compression Artifacts
+Removal*, ICCV 2021 — a variational model unrolled into a network.
+
+The model (paper Eq. 3): ``min_x ||y - x||^2 + lambda1 f_p(x) + lambda2 f_s(grad x)``, with a
+*regressive* pixel prior f_p (a CNN de-blocker) and a *discriminative* semantic prior f_s (a
+classifier telling compressed image gradients from clean ones). Half-quadratic splitting with
+auxiliary u (for x) and g (for grad x) alternates three updates; K stages of them are unrolled
+(Fig. 2), all stages sharing the two networks:
+
+1. **u-step** (Eq. 8): ``u_k = deblocker(x_{k-1})``.
+2. **g-step** (Eq. 9): for each direction d in (h, v), J gradient steps from g = grad_d x_{k-1}:
+   ``g <- g - eta * (beta * (g - grad_d x_{k-1}) + lambda2 * d f_s(g) / d g)``; f_s is the frozen
+   classifier's probability of "compressed", so the steps move g towards "clean".
+3. **x-step** (Eq. 10), closed form by the FFT with circular differences (exact diagonalisation):
+   ``x_k = F^-1[(F(y) + alpha F(u_k) + beta sum_d conj(D_d) F(g_d)) / (1 + alpha + beta sum_d |D_d|^2)]``.
+
+The scalars alpha, beta, eta, lambda2 are learned per stage, positive, initialised at 0.01 (§3.4).
+The g-step differentiates the classifier with respect to its *input*: in training through
+``torch.autograd.grad(create_graph=True)``, at inference with gradients switched on inside
+``forward`` (``restore`` works under ``no_grad``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from jarlib.models.base import Restorer
+
+
+# ------------------------------------------------------------------------ image gradients and FFT
+
+def grad_h(x: torch.Tensor) -> torch.Tensor:
+    """Circular forward difference along the width: ``x[..., j+1] - x[..., j]`` (last column wraps)."""
+    return torch.roll(x, -1, dims=-1) - x
+
+
+def grad_v(x: torch.Tensor) -> torch.Tensor:
+    """Circular forward difference along the height."""
+    return torch.roll(x, -1, dims=-2) - x
+
+
+def difference_otfs(height: int, width: int, device: Any = None, dtype: torch.dtype = torch.float32
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The FFTs of the two difference kernels (MATLAB's ``psf2otf``): ``F(grad_d x) = D_d * F(x)``."""
+    kh = torch.zeros(height, width, device=device, dtype=dtype)
+    kh[0, 0], kh[0, -1] = -1.0, 1.0
+    kv = torch.zeros(height, width, device=device, dtype=dtype)
+    kv[0, 0], kv[-1, 0] = -1.0, 1.0
+    return torch.fft.fft2(kh), torch.fft.fft2(kv)
+
+
+def x_step(y: torch.Tensor, u: torch.Tensor, g: Sequence[torch.Tensor], alpha: torch.Tensor, beta: torch.Tensor
+           ) -> torch.Tensor:
+    """Paper Eq. 10: the minimiser of ``||y - x||^2 + alpha ||x - u||^2 + beta sum_d ||grad_d x - g_d||^2``
+    in closed form by the FFT. y, u, g_h, g_v: (B, C, H, W); alpha, beta: scalars or (B, 1, 1, 1)."""
+    dh, dv = difference_otfs(y.shape[-2], y.shape[-1], y.device, y.dtype)
+    num = torch.fft.fft2(y) + alpha * torch.fft.fft2(u) + beta * (dh.conj() * torch.fft.fft2(g[0])
+                                                                  + dv.conj() * torch.fft.fft2(g[1]))
+    den = 1 + alpha + beta * (dh.abs() ** 2 + dv.abs() ** 2)
+    return torch.fft.ifft2(num / den).real
+
+
+# -------------------------------------------------------------------------------- the classifier
+
+class GradientClassifier(nn.Module):
+    """f_s: one image-gradient plane (B, 1, H, W) -> probability (B,) that it comes from a
+    compressed image. ``widths`` convolutions (3x3, stride 2 at ``strides``), LeakyReLU 0.2, no
+    batch norm (it stays frozen and deterministic inside the unrolled model), global average
+    pooling, FC -> ``hidden`` -> 1, sigmoid. Defaults: the paper's 6 x 32 maps."""
+
+    def __init__(self, widths: Sequence[int] = (32,) * 6, strides: Sequence[int] = (2, 4, 6), hidden: int = 32) -> None:
+        super().__init__()
+        layers, c = [], 1
+        for i, w in enumerate((int(v) for v in widths), start=1):
+            layers += [nn.Conv2d(c, w, 3, stride=2 if i in strides else 1, padding=1), nn.LeakyReLU(0.2, inplace=True)]
+            c = w
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Sequential(nn.Linear(c, hidden), nn.LeakyReLU(0.2, inplace=True), nn.Linear(hidden, 1))
+
+    def logit(self, g: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(g).mean(dim=(2, 3))).squeeze(1)
+
+    def forward(self, g: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logit(g))
+
+
+# --------------------------------------------------------------------------------- the de-blocker
+
+class LinearNonLocal(nn.Module):
+    """Paper Eq. 11: ``M + W(theta(M) (nu(M)^T xi(M)) / N)`` with 1x1 theta, nu, xi, W and no
+    softmax, so the product is taken as theta (nu^T xi): cost linear in the N pixels. Dividing by
+    N (ours) keeps the output independent of the image size."""
+
+    def __init__(self, f: int, inter: int) -> None:
+        super().__init__()
+        self.theta, self.nu, self.xi = (nn.Conv2d(f, inter, 1) for _ in range(3))
+        self.W = nn.Conv2d(inter, f, 1)
+
+    def forward(self, m: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = m.shape
+        t, n, x = (conv(m).flatten(2) for conv in (self.theta, self.nu, self.xi))     # (B, c', N)
+        gram = n @ x.transpose(1, 2) / (h * w)                                          # (B, c', c')
+        y = (gram.transpose(1, 2) @ t).reshape(b, -1, h, w)
+        return m + self.W(y)
+
+
+class Unit(nn.Module):
+    """The de-blocker's basic unit: linear non-local operation, then three cascaded 3x3
+    convolutions with dilation 1, 3, 5 (ReLU after each) and a skip."""
+
+    def __init__(self, f: int, inter: int) -> None:
+        super().__init__()
+        self.nl = LinearNonLocal(f, inter)
+        self.convs = nn.ModuleList(nn.Conv2d(f, f, 3, padding=d, dilation=d) for d in (1, 3, 5))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.nl(x)
+        for conv in self.convs:
+            y = F.relu(conv(y))
+        return x + y
+
+
+class Deblocker(nn.Module):
+    """f_p: head conv, ``units`` units with dense connections (every unit's output concatenated,
+    1x1 fusion), a skip from the head, tail conv, plus the input image."""
+
+    def __init__(self, in_channels: int = 1, features: int = 112, units: int = 4, inter: int = 56) -> None:
+        super().__init__()
+        self.head = nn.Conv2d(in_channels, features, 3, padding=1)
+        self.units = nn.ModuleList(Unit(features, inter) for _ in range(units))
+        self.fuse = nn.Conv2d(features * (units + 1), features, 1)
+        self.tail = nn.Conv2d(features, in_channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        feats = [self.head(x)]
+        for unit in self.units:
+            feats.append(unit(feats[-1]))
+        return x + self.tail(self.fuse(torch.cat(feats, dim=1)) + feats[0])
+
+
+# ---------------------------------------------------------------------------- the unrolled model
+
+def _inverse_softplus(v: float) -> float:
+    return math.log(math.expm1(v))
+
+
+class DualPriors(Restorer):
+    """The unrolled model (defaults: the CPU size of PAPERS.md §6.5, DualPriors-small).
+
+    Args:
+        stages: K (paper 5); inner_steps: J (paper 3).
+        features, units, inter: the de-blocker (paper: 112 maps; units not stated).
+        classifier_widths, classifier_hidden: the classifier's size (paper 6 x 32, FC 32).
+        scalar_init: initial alpha, beta, eta, lambda2 (paper 0.01).
+        scalar_gain: the scalars are ``softplus(gain * rho)`` with ``rho`` learned; a gain above 1
+            lets them move away from 0.01 in a short CPU training (Adam moves ``rho`` by about
+            the learning rate per step). 1 is the plain parametrisation.
+        use_classifier: ``False`` drops the g-step's prior term (the paper's Fig. 7 "without f_s").
+        classifier: a zoo name or a classifier checkpoint (:func:`train_classifier`) whose weights
+            are loaded into the frozen classifier when training starts; they are then stored with
+            this model's weights.
+
+    ``forward(y)``: y (B, 1, H, W) in [0, 1] -> x_K. ``forward(y, stages=True)`` also returns
+    ``[(x_k, u_k, (g_h, g_v)), ...]`` per stage (paper Fig. 5).
+    """
+
+    def __init__(self, in_channels: int = 1, stages: int = 3, inner_steps: int = 2, features: int = 32,
+                 units: int = 2, inter: int = 16, classifier_widths: Sequence[int] = (16,) * 6,
+                 classifier_hidden: int = 16, scalar_init: float = 0.01, scalar_gain: float = 1.0,
+                 use_classifier: bool = True, classifier: Optional[str] = None) -> None:
+        super().__init__()
+        if in_channels != 1:
+            raise ValueError("Dual priors restores the Y channel: in_channels must be 1")
+        if stages < 1 or inner_steps < 0:
+            raise ValueError(f"need stages >= 1 and inner_steps >= 0, got {stages}, {inner_steps}")
+        self.in_channels = 1
+        self.stages, self.inner_steps = stages, inner_steps
+        self.deblocker = Deblocker(1, features, units, inter)
+        self.classifier = GradientClassifier(classifier_widths, hidden=classifier_hidden)
+        for p in self.classifier.parameters():
+            p.requires_grad_(False)
+        self.use_classifier = use_classifier
+        self.classifier_source = classifier
+        self._classifier_loaded = False
+        self.scalar_gain = float(scalar_gain)
+        rho = _inverse_softplus(scalar_init) / self.scalar_gain
+        # per stage: alpha, beta, eta, lambda2
+        self.rho = nn.Parameter(torch.full((stages, 4), rho))
+
+    def scalars(self) -> torch.Tensor:
+        """(K, 4): alpha, beta, eta, lambda2 of each stage, all positive."""
+        return F.softplus(self.scalar_gain * self.rho)
+
+    def train(self, mode: bool = True) -> "DualPriors":
+        super().train(mode)
+        self.classifier.eval()          # frozen: always in eval mode
+        return self
+
+    def prior_gradient(self, g: torch.Tensor) -> torch.Tensor:
+        """d f_s(g) / d g for each sample: the classifier's input gradient (graph kept in training)."""
+        with torch.enable_grad():
+            g_in = g if g.requires_grad else g.detach().requires_grad_(True)
+            p = self.classifier(g_in).sum()
+            (grad,) = torch.autograd.grad(p, g_in, create_graph=self.training)
+        return grad
+
+    def forward(self, y: torch.Tensor, stages: bool = False) -> Any:
+        x, trace = y, []
+        for k, (alpha, beta, eta, lam) in enumerate(self.scalars()):
+            u = self.deblocker(x)
+            gs = []
+            for grad in (grad_h, grad_v):
+                target = grad(x)
+                g = target
+                for _ in range(self.inner_steps):
+                    step = beta * (g - target)
+                    if self.use_classifier:
+                        step = step + lam * self.prior_gradient(g)
+                    g = g - eta * step
+                gs.append(g)
+            x = x_step(y, u, gs, alpha, beta)
+            if stages:
+                trace.append((x, u, tuple(gs)))
+        return (x, trace) if stages else x
+
+    def output_image(self, out: Any) -> torch.Tensor:
+        return out[0] if isinstance(out, tuple) else out
+
+    def training_inputs(self, batch: Any) -> dict[str, Any]:
+        """Loads the pretrained classifier's weights when training starts (once)."""
+        if self.classifier_source is not None and not self._classifier_loaded:
+            self.classifier.load_state_dict(load_classifier(self.classifier_source).state_dict())
+            self._classifier_loaded = True
+        return {}
+
+
+# ------------------------------------------------------------------------- training the classifier
+
+CLASSIFIER_PRESETS = {
+    "cpu": {"widths": [16] * 6, "hidden": 16, "patch": 48, "batch": 32, "steps": 1000, "lr": 1e-3,
+            "qf_range": [10, 30]},
+    "paper": {"widths": [32] * 6, "hidden": 32, "patch": 64, "batch": 10, "steps": 100000, "lr": 1e-4,
+              "qf_range": [10, 30]},
+}
+"""Classifier sizes and recipes (stage 1, BCE; PAPERS.md §6.2, §6.5)."""
+
+
+def classifier_batch(images: Sequence[np.ndarray], rng: np.random.Generator, batch: int, patch: int,
+                     qf_range: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Half clean, half JPEG (QF uniform in ``qf_range``) gradient patches, the direction (h or v)
+    drawn at random: (B, 1, P, P) gradients and labels (B,), 1 = compressed."""
+    from jarlib.jpeg import compress
+
+    xs, labels = [], []
+    for n in range(batch):
+        img = images[rng.integers(len(images))]
+        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
+        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
+        crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
+        compressed = n % 2 == 1
+        if compressed:
+            crop = compress(crop, int(rng.integers(qf_range[0], qf_range[1] + 1)))
+        t = torch.from_numpy(crop.astype(np.float32) / 255.0)[None]
+        xs.append(grad_h(t) if rng.integers(2) else grad_v(t))
+        labels.append(float(compressed))
+    return torch.stack(xs), torch.tensor(labels)
+
+
+def train_classifier(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
+                     images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
+                     ckpt_every: int = 250, progress: bool = True) -> tuple[GradientClassifier, dict[str, Any]]:
+    """Stage 1 (paper Eq. 12): the gradient classifier with BCE on :func:`classifier_batch`;
+    checkpoints and resumes like :func:`jarlib.train.train_auxiliary`. ``images``: clean gray uint8
+    images (default: Y of BSDS500 train). Returns (classifier in eval mode, history)."""
+    from jarlib.train import train_auxiliary
+
+    if preset not in CLASSIFIER_PRESETS:
+        raise ValueError(f"unknown classifier preset {preset!r}; known: {', '.join(CLASSIFIER_PRESETS)}")
+    cfg = {**CLASSIFIER_PRESETS[preset], "preset": preset, "seed": seed}
+    if steps is not None:
+        cfg["steps"] = int(steps)
+    if images is None:
+        from jarlib.data import load_dataset
+        images = [img for _, img in load_dataset("bsds500_train", mode="gray")]
+    images = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= cfg["patch"]]
+    if not images:
+        raise ValueError(f"no image is at least {cfg['patch']} pixels on each side")
+    torch.manual_seed(seed)
+    net = GradientClassifier(cfg["widths"], hidden=cfg["hidden"])
+
+    def step_loss(model: nn.Module, rng: np.random.Generator) -> torch.Tensor:
+        g, labels = classifier_batch(images, rng, cfg["batch"], cfg["patch"], cfg["qf_range"])
+        return F.binary_cross_entropy_with_logits(model.logit(g), labels)
+
+    history = train_auxiliary(net, "dualpriors_classifier", cfg, step_loss, out, resume, ckpt_every, progress)
+    return net, history
+
+
+def load_classifier(source: str | Path) -> GradientClassifier:
+    """A trained classifier from a zoo name (``dualpriors_classifier``) or a checkpoint of
+    :func:`train_classifier`."""
+    from jarlib.train import load_checkpoint
+
+    path = Path(source)
+    if not path.exists():
+        from jarlib import zoo
+        entry = zoo.info(str(source))
+        args = entry["model_args"]
+        state = torch.load(zoo.ZOO_DIR / entry["file"], map_location="cpu", weights_only=True)
+    else:
+        ck = load_checkpoint(path)
+        args, state = {"widths": ck["config"]["widths"], "hidden": ck["config"]["hidden"]}, ck["model"]
+    net = GradientClassifier(args["widths"], hidden=args["hidden"])
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return net.eval()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jarlib.models.dual_priors",
+                                     description="Train Dual priors' gradient classifier (stage 1, paper Eq. 12).")
+    parser.add_argument("--out", required=True, help="run folder (checkpoint.pt)")
+    parser.add_argument("--preset", default="cpu", choices=sorted(CLASSIFIER_PRESETS))
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        _, hist = train_classifier(args.out, args.preset, args.steps, seed=args.seed, resume=args.resume,
+                                   progress=not args.quiet)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"done: {hist['train'][-1]}")
+    return 0
+
+
+PRESETS = {
+    # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
+    # classifier from the zoo (train it first: python -m jarlib.models.dual_priors --out runs/dp_classifier)
+    "cpu": {
+        "model_args": {"stages": 3, "inner_steps": 2, "features": 32, "units": 2, "inter": 16,
+                       "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
+                       "scalar_gain": 10.0, "classifier": "dualpriors_classifier"},
+        "train": {"patch": 40, "batch": 8, "steps": 3000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+                  "warmup": 50, "loss": "l1", "qf_range": [10, 30], "channels_last": False,
+                  "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 30]},
+    },
+    # the paper (§3.4): K = 5, J = 3, 112 maps, 64x64 patches, batch 10, Adam 1e-4 fixed
+    "paper": {
+        "model_args": {"stages": 5, "inner_steps": 3, "features": 112, "units": 4, "inter": 56,
+                       "classifier_widths": [32] * 6, "classifier_hidden": 32, "scalar_init": 0.01,
+                       "scalar_gain": 1.0, "classifier": "dualpriors_classifier"},
+        "train": {"patch": 64, "batch": 10, "steps": 300000, "lr": 1e-4, "schedule": "constant",
+                  "warmup": 0, "loss": "l1", "qf_range": [10, 30]},
+    },
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
