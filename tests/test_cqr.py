@@ -121,3 +121,26 @@ def test_trains_with_the_engine_and_a_ranker_checkpoint(tmp_path, camera):
     hist = T.train(cfg, images=[("camera", camera)]).history["train"]
     assert {"cqr_q", "cqr_f", "l1"} <= set(hist[-1])
     assert build("cqr", **{**args, "ranker": None}).num_parameters() > 0
+
+
+def test_evaluate_ranker_and_the_zoo_round_trip(tmp_path, camera, monkeypatch):
+    from jarlib import zoo
+    from jarlib.models.cqr import evaluate_ranker
+
+    net, _ = train_ranker(tmp_path / "r", steps=2, images=[camera], progress=False)
+    m = evaluate_ranker(net, [data.camera(), data.camera()[::-1]], qfs=(5, 15, 25), per_image=2)
+    assert m["patches"] == 4 and -1 <= m["spearman_per_patch"] <= 1 and 0 <= m["pair_accuracy"] <= 1
+    assert set(m["score_by_qf"]) == {"5", "15", "25"}
+    # a private zoo: add the ranker, load it back as the same network
+    zdir = tmp_path / "zoo"
+    (zdir / "weights").mkdir(parents=True)
+    monkeypatch.setattr(zoo, "ZOO_DIR", zdir)
+    monkeypatch.setattr(zoo, "MANIFEST", zdir / "manifest.json")
+    import jarlib.models.cqr as C
+    monkeypatch.setattr(C, "evaluate_ranker", lambda r: {"spearman_per_patch": 0.5})
+    entry = zoo.add("my_ranker", tmp_path / "r" / "checkpoint.pt", "python -m jarlib.models.cqr --out r")
+    assert entry["kind"] == "cqr_ranker" and entry["metrics"] == {"spearman_per_patch": 0.5}
+    assert zoo.available() == [] and zoo.available("cqr_ranker") == ["my_ranker"]
+    loaded = load_ranker("my_ranker")
+    x = torch.rand(2, 1, 48, 48)
+    torch.testing.assert_close(loaded(x), net(x), atol=2e-2, rtol=2e-2)     # fp16 weights

@@ -102,3 +102,11 @@ def test_paper_size_builds():
     assert m.stages == 5 and m.inner_steps == 3 and m.num_parameters() > 1e6
     with pytest.raises(ValueError, match="in_channels"):
         DualPriors(in_channels=3)
+
+
+def test_evaluate_classifier():
+    from jarlib.models.dual_priors import evaluate_classifier
+
+    torch.manual_seed(0)
+    m = evaluate_classifier(GradientClassifier((4,) * 6, hidden=4), [data.camera()], per_image=2)
+    assert m["patches"] == 2 and 0 <= m["accuracy"] <= 1 and set(m["accuracy_by_qf"]) == {"10", "20", "30"}

@@ -336,6 +336,52 @@ def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional
     return ranker, history
 
 
+def test_patches(images: Sequence[np.ndarray], patch: int, per_image: int) -> list[np.ndarray]:
+    """``per_image`` patches of each image on a regular grid of block-aligned positions (deterministic)."""
+    out = []
+    for img in images:
+        rows = np.linspace(0, (img.shape[0] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
+        cols = np.linspace(0, (img.shape[1] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
+        out += [np.ascontiguousarray(img[r:r + patch, c:c + patch]) for r, c in zip(rows, cols[::-1])]
+    return out
+
+
+@torch.no_grad()
+def evaluate_ranker(ranker: Ranker, dataset: Any = "live1_gray", qfs: Sequence[int] = tuple(range(1, 31)),
+                    patch: int = 48, per_image: int = 4) -> dict[str, Any]:
+    """How well the ranker orders quality on held-out images: ``per_image`` patches of each image
+    compressed at every QF in ``qfs``; Spearman's rho between score and QF per patch (averaged,
+    ``spearman_per_patch``: the same content, as in training) and over all (patch, QF) pairs
+    (``spearman_pooled``: across contents too), the share of level pairs ordered right
+    (``pair_accuracy``), and the mean score per QF and of the clean patches (never seen in training)."""
+    from scipy.stats import spearmanr
+
+    from jarlib.data import load_dataset
+    from jarlib.jpeg import compress
+
+    images = [img for _, img in load_dataset(dataset, mode="gray")] if isinstance(dataset, str) else list(dataset)
+    patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
+    ranker = ranker.eval()
+    score = lambda arrs: ranker(torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]).numpy()
+    table = np.stack([score([compress(p, q) for p in patches]) for q in qfs], axis=1)   # (patches, qfs)
+    clean = score(patches)
+    per_patch = [spearmanr(qfs, row).statistic for row in table]
+    levels = np.array([level_of(q) if q <= 30 else 4 for q in qfs])
+    right = total = 0
+    for row in table:
+        for a in range(len(qfs)):
+            for b in range(len(qfs)):
+                if levels[a] < levels[b]:
+                    total += 1
+                    right += row[a] < row[b]
+    return {"set": dataset if isinstance(dataset, str) else "images", "patches": len(patches), "patch": patch,
+            "spearman_per_patch": round(float(np.nanmean(per_patch)), 4),
+            "spearman_pooled": round(float(spearmanr(np.tile(qfs, len(patches)), table.ravel()).statistic), 4),
+            "pair_accuracy": round(right / max(total, 1), 4),
+            "score_by_qf": {str(q): round(float(v), 4) for q, v in zip(qfs, table.mean(axis=0))},
+            "score_clean": round(float(clean.mean()), 4)}
+
+
 def load_ranker(source: str | Path) -> Ranker:
     """A trained ranker from a zoo name (``cqr_ranker``) or a :func:`train_ranker` checkpoint."""
     from jarlib.train import load_checkpoint
@@ -343,16 +389,10 @@ def load_ranker(source: str | Path) -> Ranker:
     path = Path(source)
     if not path.exists():
         from jarlib import zoo
-        entry = zoo.info(str(source))
-        path = zoo.ZOO_DIR / entry["file"]
-        args = entry["model_args"]
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    else:
-        ck = load_checkpoint(path)
-        args = {"widths": ck["config"]["widths"], "hidden": ck["config"]["hidden"]}
-        state = ck["model"]
-    ranker = Ranker(1, args["widths"], args["hidden"])
-    ranker.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        return zoo.load(str(source), "cpu")
+    ck = load_checkpoint(path)
+    ranker = Ranker(1, ck["config"]["widths"], ck["config"]["hidden"])
+    ranker.load_state_dict(ck["model"])
     return ranker.eval()
 
 

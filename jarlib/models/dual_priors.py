@@ -314,15 +314,36 @@ def load_classifier(source: str | Path) -> GradientClassifier:
     path = Path(source)
     if not path.exists():
         from jarlib import zoo
-        entry = zoo.info(str(source))
-        args = entry["model_args"]
-        state = torch.load(zoo.ZOO_DIR / entry["file"], map_location="cpu", weights_only=True)
-    else:
-        ck = load_checkpoint(path)
-        args, state = {"widths": ck["config"]["widths"], "hidden": ck["config"]["hidden"]}, ck["model"]
-    net = GradientClassifier(args["widths"], hidden=args["hidden"])
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        return zoo.load(str(source), "cpu")
+    ck = load_checkpoint(path)
+    net = GradientClassifier(ck["config"]["widths"], hidden=ck["config"]["hidden"])
+    net.load_state_dict(ck["model"])
     return net.eval()
+
+
+@torch.no_grad()
+def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qfs: Sequence[int] = (10, 20, 30),
+                        patch: int = 48, per_image: int = 4) -> dict[str, Any]:
+    """Accuracy of the classifier on held-out images: ``per_image`` patches of each image, clean
+    (label 0) and JPEG-compressed at each QF (label 1), both gradient directions; the decision at
+    probability 0.5. Returns overall accuracy, accuracy on clean patches and per QF."""
+    from jarlib.data import load_dataset
+    from jarlib.jpeg import compress
+    from jarlib.models.cqr import test_patches
+
+    images = [img for _, img in load_dataset(dataset, mode="gray")] if isinstance(dataset, str) else list(dataset)
+    patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
+    net = net.eval()
+
+    def prob(arrs: Sequence[np.ndarray]) -> np.ndarray:
+        t = torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]
+        return torch.cat([net(grad_h(t)), net(grad_v(t))]).numpy()
+
+    clean_ok = float((prob(patches) < 0.5).mean())
+    per_qf = {str(q): round(float((prob([compress(p, q) for p in patches]) >= 0.5).mean()), 4) for q in qfs}
+    overall = (clean_ok * len(qfs) + sum(per_qf.values())) / (2 * len(qfs))   # clean and compressed weighted equally
+    return {"set": dataset if isinstance(dataset, str) else "images", "patches": len(patches), "patch": patch,
+            "accuracy": round(overall, 4), "accuracy_clean": round(clean_ok, 4), "accuracy_by_qf": per_qf}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

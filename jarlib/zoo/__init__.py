@@ -55,13 +55,22 @@ def manifest() -> dict[str, Any]:
     return json.loads(MANIFEST.read_text())
 
 
-def available() -> list[str]:
-    """Names of the zoo models."""
-    return sorted(manifest())
+AUXILIARY = {
+    "cqr_ranker": ("jarlib.models.cqr", "Ranker", "evaluate_ranker"),
+    "dualpriors_classifier": ("jarlib.models.dual_priors", "GradientClassifier", "evaluate_classifier"),
+}
+"""Networks in the zoo that are not restorers, by ``kind``: (module, class, the function that
+measures one). Their training checkpoints say their kind (:func:`jarlib.train.train_auxiliary`)."""
+
+
+def available(kind: Optional[str] = "restorer") -> list[str]:
+    """Names of the zoo's restorers (the default), of its networks of another ``kind`` (e.g.
+    ``"cqr_ranker"``), or of everything (``kind=None``)."""
+    return sorted(n for n, e in manifest().items() if kind is None or e.get("kind", "restorer") == kind)
 
 
 def info(name: str) -> dict[str, Any]:
-    """The manifest entry of ``name``."""
+    """The manifest entry of ``name`` (restorer or auxiliary network)."""
     entries = manifest()
     if name not in entries:
         raise ZooError(f"no zoo model {name!r}; available: {', '.join(sorted(entries)) or 'none'}")
@@ -91,7 +100,11 @@ def load(name: str, device: str | torch.device = "auto") -> model_registry.Resto
     if digest != entry["sha256"]:
         raise ZooError(f"weights of {name!r} do not match the manifest: {path} has SHA-256 {digest[:12]}..., "
                        f"manifest says {entry['sha256'][:12]}...; the file is corrupt or from another run")
-    model = model_registry.build(entry["model"], in_channels=entry["in_channels"], **entry["model_args"])
+    kind = entry.get("kind", "restorer")
+    if kind == "restorer":
+        model = model_registry.build(entry["model"], in_channels=entry["in_channels"], **entry["model_args"])
+    else:
+        model = _auxiliary(kind)[0](**entry["model_args"])
     state = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     if device == "auto":
@@ -121,6 +134,51 @@ def _write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def _auxiliary(kind: str) -> tuple[Any, Any]:
+    """(class, measuring function) of an auxiliary kind."""
+    import importlib
+
+    if kind not in AUXILIARY:
+        raise ZooError(f"unknown kind {kind!r}; known: restorer, {', '.join(AUXILIARY)}")
+    module, cls, measure = AUXILIARY[kind]
+    mod = importlib.import_module(module)
+    return getattr(mod, cls), getattr(mod, measure)
+
+
+def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: bool = True) -> dict[str, Any]:
+    """Export a checkpoint of an auxiliary network (its ``kind`` in :data:`AUXILIARY`) into the
+    zoo, measured by its module's function on the fp16 weights (and on fp32, to record what fp16
+    storage changes)."""
+    from jarlib.train import export_weights, load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    kind = state.get("kind")
+    cls, measure = _auxiliary(kind)
+    cfg = state["config"]
+    args = {k: cfg[k] for k in ("widths", "hidden")}
+    fp32 = cls(**args)
+    fp32.load_state_dict(state["model"])
+    fp32.eval()
+    rel = f"weights/{name}.pt"
+    run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
+    entry: dict[str, Any] = {
+        "kind": kind, "model": kind, "model_args": args, "in_channels": 1, "file": rel,
+        "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
+        "dtype": "float16" if half else "float32", "parameters": sum(p.numel() for p in fp32.parameters()),
+        "training": {"data": "bsds500_train", "mode": "gray", "steps": run["step"],
+                     "cpu_minutes": round(run["seconds"] / 60, 1), "threads": torch.get_num_threads(),
+                     "torch": str(torch.__version__), "config": cfg},
+        "command": command, "metrics": {},
+        "curve": [{"step": h["step"], "cpu_minutes": round(h["seconds"] / 60, 2), "loss": round(h["loss"], 4)}
+                  for h in state["history"]["train"]],
+    }
+    _write_json_atomic(MANIFEST, {**manifest(), name: entry})
+    entry["metrics"] = measure(load(name, "cpu"))
+    entry["fp32_metrics"] = measure(fp32)
+    _write_json_atomic(MANIFEST, {**manifest(), name: entry})
+    return entry
+
+
 def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[Sequence[str]] = None,
         qfs: Sequence[int] = EVAL_QFS, half: bool = True) -> dict[str, Any]:
     """Export a training checkpoint into the zoo as ``weights/<name>.pt`` and write its manifest entry.
@@ -134,6 +192,8 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     from jarlib.train import TrainConfig, export_weights, load_checkpoint
 
     state = load_checkpoint(checkpoint)
+    if state.get("kind") in AUXILIARY:
+        return add_auxiliary(name, checkpoint, command, half)
     cfg = TrainConfig.from_dict(state["config"])
     in_channels = 1 if cfg.mode == "gray" else 3
     fp32 = model_registry.build(cfg.model, in_channels=in_channels, **cfg.model_args)
@@ -193,7 +253,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.cmd == "list":
-            for n in available():
+            for n in available(None):
+                if info(n).get("kind", "restorer") != "restorer":
+                    e = info(n)
+                    print(f"{n:16s} {e['kind']:8s} {e['parameters']:>9,d} params {e['bytes'] / 1e6:5.2f} MB  {e['metrics']}")
+                    continue
                 e = info(n)
                 m = e.get("metrics", {}).get("live1_gray", {}).get("10", {})
                 print(f"{n:16s} {e['model']:8s} {e['parameters']:>9,d} params {e['bytes'] / 1e6:5.2f} MB  "
