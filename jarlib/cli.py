@@ -199,9 +199,9 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
             why = describe_non_jpeg(data)
             if why:
                 raise ValueError(why)
+            pixels = decode_bytes(data)          # raises ValueError naming the problem (truncated, ...)
             pil = Image.open(io.BytesIO(data))
             mode, orientation, icc = pil.mode, _orientation(pil), pil.info.get("icc_profile")
-            pixels = decode_bytes(data)          # raises ValueError naming the problem (truncated, ...)
             name, net = models.for_image(pixels.ndim == 3)
             restored = restore_one(net, data, qf, tile)
             if mode == "CMYK":
