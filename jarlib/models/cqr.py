@@ -25,7 +25,6 @@ is an interpretation, listed in notebook 12 with its reason.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -309,21 +308,12 @@ def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional
                  images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
                  ckpt_every: int = 250, progress: bool = True) -> tuple[Ranker, dict[str, Any]]:
     """Train the ranker (gray) with the margin ranking loss on :func:`ranker_pairs`; checkpoints
-    to ``out/checkpoint.pt`` and resumes (:func:`jarlib.train.train_auxiliary`). ``images``: clean
+    to ``out/checkpoint.pt`` and resumes (:func:`jarlib.auxiliary.train_auxiliary`). ``images``: clean
     gray uint8 images (default: Y of BSDS500 train). Returns (ranker in eval mode, history)."""
-    from jarlib.train import train_auxiliary
+    from jarlib.auxiliary import auxiliary_config, clean_training_images, train_auxiliary
 
-    if preset not in RANKER_PRESETS:
-        raise ValueError(f"unknown ranker preset {preset!r}; known: {', '.join(RANKER_PRESETS)}")
-    cfg = {**RANKER_PRESETS[preset], "preset": preset, "seed": seed}
-    if steps is not None:
-        cfg["steps"] = int(steps)
-    if images is None:
-        from jarlib.data import load_dataset
-        images = [img for _, img in load_dataset("bsds500_train", mode="gray")]
-    images = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= cfg["patch"]]
-    if not images:
-        raise ValueError(f"no image is at least {cfg['patch']} pixels on each side")
+    cfg = auxiliary_config(RANKER_PRESETS, preset, steps, seed)
+    images = clean_training_images(images, cfg["patch"])
     torch.manual_seed(seed)
     ranker = Ranker(1, cfg["widths"], cfg["hidden"])
 
@@ -384,36 +374,14 @@ def evaluate_ranker(ranker: Ranker, dataset: Any = "live1_gray", qfs: Sequence[i
 
 def load_ranker(source: str | Path) -> Ranker:
     """A trained ranker from a zoo name (``cqr_ranker``) or a :func:`train_ranker` checkpoint."""
-    from jarlib.train import load_checkpoint
-
-    path = Path(source)
-    if not path.exists():
-        from jarlib import zoo
-        return zoo.load(str(source), "cpu")
-    ck = load_checkpoint(path)
-    ranker = Ranker(1, ck["config"]["widths"], ck["config"]["hidden"])
-    ranker.load_state_dict(ck["model"])
-    return ranker.eval()
+    from jarlib.auxiliary import load_auxiliary
+    return load_auxiliary(source, lambda cfg: Ranker(1, cfg["widths"], cfg["hidden"]))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jarlib.models.cqr",
-                                     description="Train CQR's compression quality ranker (paper Eq. 2).")
-    parser.add_argument("--out", required=True, help="run folder (checkpoint.pt)")
-    parser.add_argument("--preset", default="cpu", choices=sorted(RANKER_PRESETS))
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("-q", "--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        _, hist = train_ranker(args.out, args.preset, args.steps, seed=args.seed, resume=args.resume,
-                               progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"done: {hist['train'][-1]}")
-    return 0
+    from jarlib import auxiliary
+    return auxiliary.main(argv, "python -m jarlib.models.cqr", "Train CQR's compression quality ranker (paper Eq. 2).",
+                          RANKER_PRESETS, train_ranker)
 
 
 # ---------------------------------------------------------------------------------- presets

@@ -22,7 +22,6 @@ The g-step differentiates the classifier with respect to its *input*: in trainin
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from collections.abc import Sequence
@@ -280,21 +279,12 @@ def train_classifier(out: Optional[str | Path], preset: str = "cpu", steps: Opti
                      images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
                      ckpt_every: int = 250, progress: bool = True) -> tuple[GradientClassifier, dict[str, Any]]:
     """Stage 1 (paper Eq. 12): the gradient classifier with BCE on :func:`classifier_batch`;
-    checkpoints and resumes like :func:`jarlib.train.train_auxiliary`. ``images``: clean gray uint8
+    checkpoints and resumes like :func:`jarlib.auxiliary.train_auxiliary`. ``images``: clean gray uint8
     images (default: Y of BSDS500 train). Returns (classifier in eval mode, history)."""
-    from jarlib.train import train_auxiliary
+    from jarlib.auxiliary import auxiliary_config, clean_training_images, train_auxiliary
 
-    if preset not in CLASSIFIER_PRESETS:
-        raise ValueError(f"unknown classifier preset {preset!r}; known: {', '.join(CLASSIFIER_PRESETS)}")
-    cfg = {**CLASSIFIER_PRESETS[preset], "preset": preset, "seed": seed}
-    if steps is not None:
-        cfg["steps"] = int(steps)
-    if images is None:
-        from jarlib.data import load_dataset
-        images = [img for _, img in load_dataset("bsds500_train", mode="gray")]
-    images = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= cfg["patch"]]
-    if not images:
-        raise ValueError(f"no image is at least {cfg['patch']} pixels on each side")
+    cfg = auxiliary_config(CLASSIFIER_PRESETS, preset, steps, seed)
+    images = clean_training_images(images, cfg["patch"])
     torch.manual_seed(seed)
     net = GradientClassifier(cfg["widths"], hidden=cfg["hidden"])
 
@@ -309,16 +299,8 @@ def train_classifier(out: Optional[str | Path], preset: str = "cpu", steps: Opti
 def load_classifier(source: str | Path) -> GradientClassifier:
     """A trained classifier from a zoo name (``dualpriors_classifier``) or a checkpoint of
     :func:`train_classifier`."""
-    from jarlib.train import load_checkpoint
-
-    path = Path(source)
-    if not path.exists():
-        from jarlib import zoo
-        return zoo.load(str(source), "cpu")
-    ck = load_checkpoint(path)
-    net = GradientClassifier(ck["config"]["widths"], hidden=ck["config"]["hidden"])
-    net.load_state_dict(ck["model"])
-    return net.eval()
+    from jarlib.auxiliary import load_auxiliary
+    return load_auxiliary(source, lambda cfg: GradientClassifier(cfg["widths"], hidden=cfg["hidden"]))
 
 
 @torch.no_grad()
@@ -347,23 +329,10 @@ def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qf
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jarlib.models.dual_priors",
-                                     description="Train Dual priors' gradient classifier (stage 1, paper Eq. 12).")
-    parser.add_argument("--out", required=True, help="run folder (checkpoint.pt)")
-    parser.add_argument("--preset", default="cpu", choices=sorted(CLASSIFIER_PRESETS))
-    parser.add_argument("--steps", type=int)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("-q", "--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        _, hist = train_classifier(args.out, args.preset, args.steps, seed=args.seed, resume=args.resume,
-                                   progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"done: {hist['train'][-1]}")
-    return 0
+    from jarlib import auxiliary
+    return auxiliary.main(argv, "python -m jarlib.models.dual_priors",
+                          "Train Dual priors' gradient classifier (stage 1, paper Eq. 12).",
+                          CLASSIFIER_PRESETS, train_classifier)
 
 
 PRESETS = {

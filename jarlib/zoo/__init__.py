@@ -60,7 +60,7 @@ AUXILIARY = {
     "dualpriors_classifier": ("jarlib.models.dual_priors", "GradientClassifier", "evaluate_classifier"),
 }
 """Networks in the zoo that are not restorers, by ``kind``: (module, class, the function that
-measures one). Their training checkpoints say their kind (:func:`jarlib.train.train_auxiliary`)."""
+measures one). Their training checkpoints say their kind (:func:`jarlib.auxiliary.train_auxiliary`)."""
 
 
 def available(kind: Optional[str] = "restorer") -> list[str]:
