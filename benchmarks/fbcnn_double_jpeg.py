@@ -11,11 +11,11 @@ Writes ``benchmarks/results/fbcnn_table3.csv``.
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 from pathlib import Path
 
 from jarlib import zoo
+from jarlib.bench import write_csv
 from jarlib.evaluation import evaluate_double
 from jarlib.jpeg import decode_bytes
 from jarlib.models.fbcnn import dominant_qf
@@ -56,13 +56,7 @@ def main() -> None:
               + "  ".join(f"{m} {row[m]:.2f} ({row['paper_' + m]:.2f})" for m in ("FBCNN", "FBCNN-D", "FBCNN-A")))
     n_found = sum(q is not None for q in found)
     print(f"ours (paper) PSNR on Y; FBCNN-D found a QF for {n_found} of {len(found)} images; {time.perf_counter() - t0:.0f} s")
-    OUT.parent.mkdir(exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(OUT)
+    write_csv(rows, OUT, list(rows[0]))
     print(f"wrote {OUT}")
 
 

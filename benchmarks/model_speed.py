@@ -16,26 +16,25 @@ measure before you switch it on. bf16 is timed at the CPU sizes only.
 from __future__ import annotations
 
 import argparse
-import csv
-import statistics
-import time
+import shutil
+import tempfile
 from pathlib import Path
 
 import torch
 
 from jarlib import models as registry
 from jarlib import train as T
+from jarlib.bench import read_csv, restore_ms, write_csv
 from jarlib.data import sample_images
-from jarlib.jpeg import encode_bytes
 
 OUT = Path(__file__).resolve().parent / "results" / "model_speed.csv"
 BATCH, PATCH = 16, 64
 
 
-def train_speed(name: str, preset: str, amp: str, channels_last: bool, steps: int) -> float:
+def train_speed(name: str, preset: str, amp: str, channels_last: bool, steps: int, model_args: dict) -> float:
     """Patches/s of ``steps`` timed training steps (after 2 warm-up steps) of ``preset``'s model and
     loss, on this benchmark's batches."""
-    cfg = T.TrainConfig.from_preset(name, preset, batch=BATCH, patch=PATCH, steps=steps + 2,
+    cfg = T.TrainConfig.from_preset(name, preset, model_args=model_args, batch=BATCH, patch=PATCH, steps=steps + 2,
                                     amp=amp, channels_last=channels_last, val_images=0, progress=False,
                                     ckpt_every=0, log_every=1)
     hist = T.train(cfg, images=sample_images("gray")).history["train"]
@@ -43,27 +42,35 @@ def train_speed(name: str, preset: str, amp: str, channels_last: bool, steps: in
     return steps * BATCH / seconds
 
 
-def restore_ms(model: registry.Restorer, repeats: int) -> float:
-    data = encode_bytes(sample_images("gray")["camera"], 20)  # 512 x 512
-    model.restore(data)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model.restore(data)
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
+def auxiliary_args(name: str, preset: str, folder: Path) -> dict:
+    """Model arguments that point CQR's ranker / Dual priors' classifier at a 1-step checkpoint of
+    the matching preset in ``folder`` (their speed does not depend on their weights), so the
+    benchmark runs without the trained zoo networks."""
+    images = [sample_images("gray")["camera"]]
+    if name == "cqr" and registry.presets(name)[preset]["model_args"].get("ranker"):
+        from jarlib.models.cqr import train_ranker
+        train_ranker(folder / f"ranker_{preset}", preset, steps=1, images=images, progress=False)
+        return {"ranker": str(folder / f"ranker_{preset}" / "checkpoint.pt")}
+    if name == "dualpriors" and registry.presets(name)[preset]["model_args"].get("classifier"):
+        from jarlib.models.dual_priors import train_classifier
+        train_classifier(folder / f"classifier_{preset}", preset, steps=1, images=images, progress=False)
+        return {"classifier": str(folder / f"classifier_{preset}" / "checkpoint.pt")}
+    return {}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--models", nargs="+", choices=sorted(registry.MODELS), help="default: all")
     args = parser.parse_args()
     steps, repeats = (3, 2) if args.quick else (15, 5)
     T.set_threads()
     rows = []
-    for name in sorted(registry.MODELS):
+    aux = Path(tempfile.mkdtemp(prefix="model_speed-"))
+    for name in args.models or sorted(registry.MODELS):
         for preset in ("cpu", "paper"):
-            margs = registry.presets(name)[preset]["model_args"]
+            extra = auxiliary_args(name, preset, aux)
+            margs = {**registry.presets(name)[preset]["model_args"], **extra}
             model = registry.build(name, **margs).eval()
             row = {"model": name, "preset": preset, "parameters": model.num_parameters(),
                    "kmacs_per_pixel": round(model.macs_per_pixel() / 1e3, 1),
@@ -74,16 +81,14 @@ def main() -> None:
                     continue
                 # bf16 here, and the paper sizes, take seconds per step: fewer steps
                 n = steps if amp == "off" and preset == "cpu" else max(2, steps // 5)
-                row[f"train_patches_s_{label}"] = round(train_speed(name, preset, amp, cl, n), 1)
+                row[f"train_patches_s_{label}"] = round(train_speed(name, preset, amp, cl, n, extra), 1)
             rows.append(row)
             print(row, flush=True)
-    OUT.parent.mkdir(exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(OUT)
+    shutil.rmtree(aux, ignore_errors=True)
+    if args.models and OUT.exists():   # keep the other models' rows
+        rows = [r for r in read_csv(OUT) if r["model"] not in args.models] + rows
+        rows.sort(key=lambda r: (r["model"], r["preset"] != "cpu"))
+    write_csv(rows, OUT, list(rows[0]))
     print(f"{BATCH}x1x{PATCH}x{PATCH} batches; wrote {OUT}")
 
 

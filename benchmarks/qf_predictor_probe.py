@@ -12,7 +12,6 @@ block of steps and writes ``benchmarks/results/qf_predictor_probe.csv``.
 
 from __future__ import annotations
 
-import csv
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jarlib import train as T
+from jarlib.bench import write_csv
 from jarlib.data import JpegPatchDataset
 
 OUT = Path(__file__).resolve().parent / "results" / "qf_predictor_probe.csv"
@@ -62,13 +62,7 @@ def main() -> None:
             means = run(task, inputs)
             print(f"{task:7s} {inputs:14s} " + " ".join(f"{m:.3f}" for m in means) + f"   ({time.perf_counter() - t0:.0f} s)")
             rows.append({"task": task, "input": inputs, **{f"l1_steps_{(i + 1) * EVERY}": round(m, 4) for i, m in enumerate(means)}})
-    OUT.parent.mkdir(exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(OUT)
+    write_csv(rows, OUT, list(rows[0]))
     print(f"wrote {OUT}")
 
 

@@ -152,27 +152,31 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     return rows
 
 
-def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """The rows as CSV, written to a temporary file and renamed."""
+def write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: Optional[Sequence[str]] = None) -> None:
+    """The rows as CSV (``columns``, default :data:`COLUMNS`; None written blank), written to a
+    temporary file and renamed, so a reader never sees half a table."""
+    columns = list(columns or COLUMNS)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS)
+        w = csv.DictWriter(fh, fieldnames=columns)
         w.writeheader()
         for r in rows:
-            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in COLUMNS})
+            w.writerow({k: ("" if r.get(k) is None else r[k]) for k in columns})
     os.replace(tmp, path)
 
 
 def read_csv(path: Path) -> list[dict[str, Any]]:
-    """Rows written by :func:`write_csv`, numbers as floats, blanks as None."""
+    """Rows written by :func:`write_csv`: whole numbers as int, other numbers as float, blanks as None."""
     def value(v: str) -> Any:
         if v == "":
             return None
-        try:
-            return float(v)
-        except ValueError:
-            return v
+        for kind in (int, float):
+            try:
+                return kind(v)
+            except ValueError:
+                pass
+        return v
     with open(path, newline="") as fh:
         return [{k: value(v) for k, v in r.items()} for r in csv.DictReader(fh)]
 

@@ -82,3 +82,18 @@ def test_unknown_and_corrupt_models_are_clear_errors(tmp_path, monkeypatch):
     (tmp_path / entry["file"]).unlink()
     with pytest.raises(zoo.ZooError, match="missing"):
         zoo.load(name, "cpu")
+
+
+def test_cpu_minutes_total_follows_the_chain_of_fine_tunes(tmp_path):
+    """A two-stage model (QGCN: stage 2 starts from stage 1) reports the training time of both."""
+    from jarlib.train import CHECKPOINT_FORMAT, save_checkpoint
+
+    first, second = tmp_path / "s1.pt", tmp_path / "s2.pt"
+    save_checkpoint(first, {"format": CHECKPOINT_FORMAT, "seconds": 600.0, "config": {"init_from": None}})
+    save_checkpoint(second, {"format": CHECKPOINT_FORMAT, "seconds": 120.0, "config": {"init_from": str(first)}})
+    assert zoo.earlier_cpu_minutes(None) == 0.0
+    assert zoo.earlier_cpu_minutes(str(first)) == pytest.approx(10.0)
+    assert zoo.earlier_cpu_minutes(str(second)) == pytest.approx(12.0)
+    name = NAMES[0]   # a zoo name counts its recorded total
+    t = zoo.info(name)["training"]
+    assert zoo.earlier_cpu_minutes(name) == pytest.approx(t.get("cpu_minutes_total", t["cpu_minutes"]))

@@ -161,6 +161,7 @@ def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: 
     fp32.eval()
     rel = f"weights/{name}.pt"
     run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
+    before = earlier_cpu_minutes(cfg.init_from)
     entry: dict[str, Any] = {
         "kind": kind, "model": kind, "model_args": args, "in_channels": 1, "file": rel,
         "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
@@ -177,6 +178,23 @@ def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: 
     entry["fp32_metrics"] = measure(fp32)
     _write_json_atomic(MANIFEST, {**manifest(), name: entry})
     return entry
+
+
+def earlier_cpu_minutes(init_from: Optional[str]) -> float:
+    """The training minutes a fine-tuning run started from (``init_from``): a zoo model's total, or
+    a checkpoint's own training time plus what that checkpoint started from; 0 without a start."""
+    if not init_from:
+        return 0.0
+    if init_from in manifest():
+        t = manifest()[init_from]["training"]
+        return float(t.get("cpu_minutes_total", t["cpu_minutes"]))
+    from jarlib.train import load_checkpoint
+
+    path = Path(init_from)
+    if not path.is_file():
+        return 0.0
+    state = load_checkpoint(path)
+    return state["seconds"] / 60 + earlier_cpu_minutes(state.get("config", {}).get("init_from"))
 
 
 def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[Sequence[str]] = None,
@@ -201,14 +219,16 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     fp32.eval()
     rel = f"weights/{name}.pt"
     run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
+    before = earlier_cpu_minutes(cfg.init_from)
     entry: dict[str, Any] = {
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
         "file": rel, "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
         "dtype": "float16" if half else "float32", "parameters": fp32.num_parameters(),
         "training": {"data": cfg.train_set, "mode": cfg.mode, "qf_range": list(cfg.qf_range),
                      "steps": run["step"], "patch": cfg.patch, "batch": cfg.batch,
-                     "cpu_minutes": round(run["seconds"] / 60, 1), "threads": torch.get_num_threads(),
-                     "torch": str(torch.__version__), "config": state["config"]},
+                     "cpu_minutes": round(run["seconds"] / 60, 1),
+                     "cpu_minutes_total": round(run["seconds"] / 60 + before, 1),
+                     "threads": torch.get_num_threads(), "torch": str(torch.__version__), "config": state["config"]},
         "command": command,
         "curve": [{"step": v["step"], "cpu_minutes": round(v["seconds"] / 60, 2),
                    **{f"psnr_q{q}": round(v[q]["psnr"], 3) for q in map(str, cfg.val_qfs)},
