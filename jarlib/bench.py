@@ -41,12 +41,6 @@ PAPER_ROWS = {
     ("qgcn", "gray"): ("qgcn", "Table III", "QGCN"),
     ("qgcn", "color"): ("qgcn", "Table II", "QGCN"),
 }
-# how each paper names our sets (None: the paper does not test on it)
-PAPER_SET_NAMES = {
-    "fbcnn": {"classic5": "Classic5", "live1_gray": "LIVE1", "live1_color": "LIVE1", "bsds500_test": "BSDS500"},
-    "qgcn": {"live1_gray": "LIVE1", "live1_color": "LIVE1", "bsds500_test": "BSDS500"},
-    "dcsc": {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSD500"},
-}
 PAPER_SSIM_WINDOW = {"fbcnn": "gaussian11", "qgcn": "uniform8", "dcsc": "uniform8"}
 
 COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ssim_uniform8", "psnrb",
@@ -58,7 +52,7 @@ COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ss
 def paper_reference(family: str, mode: str, dataset: str, qf: int) -> dict[str, Any]:
     """The paper's row for a model family on ``dataset`` at ``qf``, and that paper's JPEG row
     (empty fields when the paper has no such row)."""
-    from jarlib.papers import paper_rows
+    from jarlib.papers import PAPER_SET_NAMES, paper_rows
 
     out: dict[str, Any] = {k: None for k in COLUMNS if k.startswith("paper")}
     ref = PAPER_ROWS.get((family, mode))

@@ -17,6 +17,16 @@ from pathlib import Path
 
 TABLES_CSV = Path(__file__).resolve().parents[1] / "data" / "paper_tables.csv"
 METRICS = ("psnr", "ssim", "psnrb")
+PAPER_SET_NAMES = {
+    "fbcnn": {"classic5": "Classic5", "live1_gray": "LIVE1", "live1_color": "LIVE1", "bsds500_test": "BSDS500"},
+    "qgcn": {"live1_gray": "LIVE1", "live1_color": "LIVE1", "bsds500_test": "BSDS500"},
+    "dcsc": {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSD500"},
+    # CQR claims 500 images, but its comparison rows are DCSC's, computed on the 100 val images
+    "cqr": {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSDS500"},
+    "dualpriors": {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSD500"},
+}
+"""How each paper names our data sets (a set missing here is not in that paper's tables):
+"BSDS500" is the 200 test images for FBCNN and QGCN, the 100 val images for the others (PAPERS.md)."""
 
 
 @dataclass(frozen=True)
@@ -134,4 +144,42 @@ def markdown_table(records: Sequence[Mapping[str, object]], columns: Sequence[st
     columns = list(columns) if columns is not None else list(records[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(r.get(c)) for c in columns) + " |" for r in records]
+    return "\n".join(lines)
+
+
+def side_by_side(ours: Mapping[str, Mapping[str, Mapping[str, Mapping[str, float]]]], paper: str, table: str,
+                 methods: Sequence[str], metrics: Sequence[str] = METRICS) -> str:
+    """The notebooks' results table in Markdown: one line per data set and QF with the JPEG input
+    (ours, and the paper's JPEG row), each of our models, the gain of the last one over JPEG, and
+    the paper's rows for ``methods``; cells show ``metrics`` (e.g. ``psnr / ssim / psnrb``), "–"
+    where the paper has no such row.
+
+    ``ours`` maps a column label to ``{set: {qf: scores}}`` as :func:`jarlib.evaluation.evaluate_restorer`
+    returns them per set (``scores`` holds ``psnr``, ``psnr_jpeg``, ...). Sets are named as in
+    :mod:`jarlib.data` and matched to the paper's through :data:`PAPER_SET_NAMES`.
+    """
+    if not ours:
+        raise ValueError("side_by_side needs at least one model's scores")
+    digits = {"psnr": 2, "ssim": 4, "psnrb": 2}
+
+    def cell(values: Mapping[str, float | None], suffix: str = "") -> str:
+        got = [values.get(m + suffix) for m in metrics]
+        return " / ".join("–" if v is None else f"{v:.{digits.get(m, 4)}f}" for m, v in zip(metrics, got))
+
+    def printed(dataset: str | None, qf: str, method: str) -> str:
+        rows = paper_rows(paper, table, dataset, qf=qf, method=method) if dataset else []
+        return cell({m: rows[0].value(m) for m in metrics}) if rows else "–"
+
+    labels = list(ours)
+    head = ["set", "QF", "JPEG (ours)", "JPEG (paper)", *labels, "gain", *[f"{m} (paper)" for m in methods]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    first = ours[labels[0]]
+    for dataset, by_qf in first.items():
+        name = PAPER_SET_NAMES.get(paper, {}).get(dataset)
+        for qf in [k for k, v in by_qf.items() if isinstance(v, Mapping)]:   # skip "images", "per_image"
+            last = ours[labels[-1]][dataset][qf]
+            row = [dataset, qf, cell(by_qf[qf], "_jpeg"), printed(name, qf, "JPEG"),
+                   *[cell(ours[lab][dataset][qf]) for lab in labels], f"{last['psnr'] - last['psnr_jpeg']:+.2f}",
+                   *[printed(name, qf, m) for m in methods]]
+            lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)

@@ -54,3 +54,39 @@ def samples_available() -> bool:
     except Exception:  # noqa: BLE001 - any failure means "not available"; jarlib.check reports it
         return False
     return True
+
+
+DEMO_BOXES = {"monarch": (192, 312), "camera": (96, 200), "astronaut": (0, 120)}
+"""Top-left corners of the zoomed crops the notebooks show for these images (texture and edges)."""
+
+
+def demo_image(name: str = "monarch", crop: int = 128, mode: str = "gray"
+               ) -> tuple[str, np.ndarray, tuple[int, int, int, int]]:
+    """The notebooks' picture: LIVE1 image ``name`` in ``mode`` (``"gray"`` or ``"rgb"``) when the
+    data sets are installed, else the scikit-image ``camera`` (gray) or ``astronaut`` (rgb).
+    Returns ``(label, image, box)`` with ``box = (top, left, crop, crop)`` for ``viz.show_crops``,
+    clamped inside the image."""
+    from jarlib.data.registry import data_root, load_dataset
+
+    if mode not in ("gray", "rgb"):
+        raise ValueError(f"mode must be 'gray' or 'rgb', got {mode!r}")
+    if data_root(required=False) is not None:
+        images = dict(load_dataset("live1_gray" if mode == "gray" else "live1_color", mode=mode))
+        if name not in images:
+            raise ValueError(f"{name!r} is not a LIVE1 image; known: {', '.join(sorted(images))}")
+        label, img = name, images[name]
+    else:
+        label = "camera" if mode == "gray" else "astronaut"
+        img = sample_images(mode)[label]
+    top, left = DEMO_BOXES.get(label, (0, 0))
+    top, left = max(0, min(top, img.shape[0] - crop)), max(0, min(left, img.shape[1] - crop))
+    return label, img, (top, left, crop, crop)
+
+
+def evaluation_source(name: str, mode: str = "gray") -> str | list[tuple[str, np.ndarray]]:
+    """What ``jarlib.evaluation`` should measure on: the data set ``name`` when the data sets are
+    installed, else the sample images in ``mode`` as ``(stem, image)`` pairs (so a notebook runs
+    anywhere; its numbers are then not the papers')."""
+    from jarlib.data.registry import data_root
+
+    return name if data_root(required=False) is not None else list(sample_images(mode).items())

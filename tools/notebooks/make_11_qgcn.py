@@ -51,20 +51,20 @@ import torch
 from IPython.display import Markdown, display
 
 from jarlib import widgets, zoo
-from jarlib.data import data_root, load_dataset, sample_images
+from jarlib.data import data_root, demo_image, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress, encode_bytes, quant_table, read_quant_tables
 from jarlib.metrics import psnr
 from jarlib.models import QGCN, presets
 from jarlib.models.qgcn import ijg_tables, quant_map
-from jarlib.papers import paper_rows
+from jarlib.papers import side_by_side
 from jarlib.viz import show_crops
 
 HAVE_DATA = data_root(required=False) is not None
 if SMOKE:
     SWEEP_QFS, SWEEP_IMAGES = [5, 30, 90], 1
     EVAL_SETS, COLOR_SETS, QUALITIES, MAX_IMAGES, CROP = ["live1_gray"], ["live1_color"], [10], 1, 64
-gray_source = "live1_gray" if HAVE_DATA else list(sample_images("gray").items())
+gray_source = evaluation_source("live1_gray")
 print(f"torch {torch.__version__}, data: {data_root(required=False)}")
 """),
 md("""
@@ -194,28 +194,14 @@ Its colour JPEGs came from IJG libjpeg 9b, whose decoder differs slightly from t
 libjpeg-turbo (our JPEG rows read 0.09–0.12 dB higher, PAPERS.md); BSDS500 is the 200-image test set.
 """),
 code("""
-names = {"live1_gray": "LIVE1", "bsds500_test": "BSDS500", "live1_color": "LIVE1"}
-p3 = {(r.dataset, r.qf, r.method): r for r in paper_rows("qgcn", "Table III")}
-p2 = {(r.dataset, r.qf, r.method): r for r in paper_rows("qgcn", "Table II")}
-pf = lambda r: f"{r.psnr:.2f} / {r.ssim:.4f} / {r.psnrb:.2f}" if r else "–"
-
-def table(model, sets, conv, paper, mode):
-    lines = ["| set | QF | JPEG (ours) | JPEG (paper) | ours | gain | QGCN (paper) | QCN (paper) |", "|---|---|---|---|---|---|---|---|"]
-    out = {}
-    for s in sets:
-        src = s if HAVE_DATA else list(sample_images(mode).items())
-        r = out[s] = evaluate_restorer(model.restore, src, QUALITIES, conv, limit=MAX_IMAGES)
-        for q in map(str, QUALITIES):
-            x, ds = r[q], names.get(s, s)
-            lines.append(f"| {s} | {q} | {x['psnr_jpeg']:.2f} / {x['ssim_jpeg']:.4f} / {x['psnrb_jpeg']:.2f} | {pf(paper.get((ds, q, 'JPEG')))} | "
-                         f"{x['psnr']:.2f} / {x['ssim']:.4f} / {x['psnrb']:.2f} | {x['psnr'] - x['psnr_jpeg']:+.2f} | "
-                         f"{pf(paper.get((ds, q, 'QGCN')))} | {pf(paper.get((ds, q, 'QCN')))} |")
+def table(model, sets, conv, paper_table, mode):
+    scores = {s: evaluate_restorer(model.restore, evaluation_source(s, mode), QUALITIES, conv, limit=MAX_IMAGES) for s in sets}
     display(Markdown("PSNR (dB) / SSIM (8x8 uniform) / PSNR-B (dB)" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "")
-                     + "\\n\\n" + "\\n".join(lines)))
-    return out
+                     + "\\n\\n" + side_by_side({"ours": scores}, "qgcn", paper_table, ["QGCN", "QCN"])))
+    return scores
 
-gray_scores = table(qgcn, EVAL_SETS, "qgcn_gray", p3, "gray")
-color_scores = table(zoo.load(ZOO_COLOR), COLOR_SETS, "qgcn_color", p2, "rgb")
+gray_scores = table(qgcn, EVAL_SETS, "qgcn_gray", "Table III", "gray")
+color_scores = table(zoo.load(ZOO_COLOR), COLOR_SETS, "qgcn_color", "Table II", "rgb")
 for scores in (gray_scores, color_scores):
     for s in scores.values():
         for q in map(str, QUALITIES):
@@ -233,11 +219,7 @@ Because the quantization is an *input*, you can change it: scale the file's tabl
 the network does. A coarser table than the truth makes it smooth more; a finer one, less.
 """),
 code("""
-if HAVE_DATA:
-    clean = dict(load_dataset("live1_gray"))[IMAGE]
-    box = (192, 312, CROP, CROP) if IMAGE == "monarch" else (0, 0, CROP, CROP)
-else:
-    clean, box = sample_images("gray")["camera"], (96, 200, CROP, CROP)
+image_name, clean, box = demo_image(IMAGE, CROP)
 data = encode_bytes(clean, 20)
 fig = widgets.render_table_edit(qgcn, data, clean, 4.0, box)
 true_tables = read_quant_tables(data)

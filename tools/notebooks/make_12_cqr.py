@@ -37,7 +37,7 @@ ZOO_MAE = "cqr_gray_mae"       # the same network trained with L1 alone
 RANK_STEPS = 300              # the live ranker run
 ABLATION_STEPS = 600          # each small de-blocker of the ablation
 ABLATION_IMAGES = 10          # LIVE1 images they are scored on
-EVAL_SETS = ["classic5", "live1_gray", "bsds500_test"]
+EVAL_SETS = ["classic5", "live1_gray", "bsds500_val"]   # Table 2 (its BSDS500 rows: the 100 val images)
 QUALITIES = [10, 20, 30]
 MAX_IMAGES = None
 """),
@@ -51,16 +51,16 @@ from IPython.display import Markdown, display
 
 from jarlib import train as T
 from jarlib import zoo
-from jarlib.data import data_root, load_dataset, sample_images
+from jarlib.data import data_root, evaluation_source, load_dataset, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.models import CQR, presets
 from jarlib.models.cqr import LEVELS, Ranker, evaluate_ranker, margin_ranking_loss, train_ranker
-from jarlib.papers import paper_rows
+from jarlib.papers import paper_rows, side_by_side
 
 HAVE_DATA = data_root(required=False) is not None
 gray = [img for _, img in load_dataset("bsds500_train", mode="gray", limit=40)] if HAVE_DATA else list(sample_images("gray").values())
-score_set = "live1_gray" if HAVE_DATA else list(sample_images("gray").items())
+score_set = evaluation_source("live1_gray")
 if SMOKE:
     RANK_STEPS, ABLATION_STEPS, ABLATION_IMAGES = 5, 3, 1
     EVAL_SETS, QUALITIES, MAX_IMAGES = ["classic5"], [10], 1
@@ -209,20 +209,15 @@ so read them, and CQR's own numbers, as qualitative.
 """),
 code("""
 mae = zoo.load(ZOO_MAE)
-t2 = {(r.dataset, r.qf, r.method): r for r in paper_rows("cqr", "Table 2")}
-names = {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_test": "BSDS500"}
-lines = ["| set | QF | JPEG | L1 only (ours) | CQR (ours) | CQR (paper) |", "|---|---|---|---|---|---|"]
 scores = {}
 for s in EVAL_SETS:
-    src = s if HAVE_DATA else list(sample_images("gray").items())
-    a = evaluate_restorer(cqr.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES)
-    b = evaluate_restorer(mae.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES)
-    scores[s] = (a, b)
-    for q in map(str, QUALITIES):
-        p = t2.get((names.get(s, s), q, "Ours"))
-        lines.append(f"| {s} | {q} | {a[q]['psnr_jpeg']:.2f} / {a[q]['psnrb_jpeg']:.2f} | {b[q]['psnr']:.2f} / {b[q]['psnrb']:.2f} | "
-                     f"{a[q]['psnr']:.2f} / {a[q]['psnrb']:.2f} | {f'{p.psnr:.2f} / {p.psnrb:.2f}' if p else '–'} |")
-display(Markdown("PSNR / PSNR-B (dB)" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "") + "\\n\\n" + "\\n".join(lines)))
+    src = evaluation_source(s)
+    scores[s] = (evaluate_restorer(cqr.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES),
+                 evaluate_restorer(mae.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES))
+table = side_by_side({"L1 only (ours)": {s: b for s, (a, b) in scores.items()},
+                      "CQR (ours)": {s: a for s, (a, b) in scores.items()}}, "cqr", "Table 2", ["CQR", "DnCNN"],
+                     metrics=("psnr", "psnrb"))
+display(Markdown("PSNR / PSNR-B (dB)" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "") + "\\n\\n" + table))
 if HAVE_DATA and MAX_IMAGES is None and "live1_gray" in scores:
     a, b = scores["live1_gray"]
     g = a["10"]["psnr"] - a["10"]["psnr_jpeg"]

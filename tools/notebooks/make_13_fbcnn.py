@@ -60,13 +60,13 @@ from PIL import Image
 
 from jarlib import train as T
 from jarlib import widgets, zoo
-from jarlib.data import data_root, double_jpeg, load_dataset, sample_images
+from jarlib.data import data_root, demo_image, double_jpeg, evaluation_source, load_dataset, sample_images
 from jarlib.evaluation import evaluate_double, evaluate_restorer
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
 from jarlib.metrics import evaluate, psnr
 from jarlib.models import FBCNN, presets
 from jarlib.models.fbcnn import QFAttention, dominant_qf, mse_curves, first_minimum
-from jarlib.papers import paper_rows
+from jarlib.papers import paper_rows, side_by_side
 from jarlib.viz import show_crops
 
 HAVE_DATA = data_root(required=False) is not None
@@ -213,21 +213,9 @@ else:
 t0 = time.perf_counter()
 scores = {label: evaluate_restorer(gray.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES) for label, src in sets.items()}
 print(f"evaluated in {time.perf_counter() - t0:.0f} s")
-names = {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_test": "BSDS500"}
-paper1 = {(r.dataset, r.qf, r.method): r for r in paper_rows("fbcnn", "Table 1")}
-pf = lambda row: f"{row.psnr:.2f} / {row.ssim:.3f} / {row.psnrb:.2f}" if row else "–"
-head = ("| set | QF | JPEG (ours) | JPEG (paper) | FBCNN-cpu (ours) | gain | FBCNN (paper) | DnCNN-3 (paper) | DCSC (paper) |\\n"
-        "|---|---|---|---|---|---|---|---|---|\\n")
-lines = []
-for label, s in scores.items():
-    ds = names.get(label, label)
-    for q in map(str, QUALITIES):
-        r = s[q]
-        lines.append(f"| {label} | {q} | {r['psnr_jpeg']:.2f} / {r['ssim_jpeg']:.3f} / {r['psnrb_jpeg']:.2f} | {pf(paper1.get((ds, q, 'JPEG')))} | "
-                     f"{r['psnr']:.2f} / {r['ssim']:.3f} / {r['psnrb']:.2f} | {r['psnr'] - r['psnr_jpeg']:+.2f} | "
-                     f"{pf(paper1.get((ds, q, 'FBCNN')))} | {pf(paper1.get((ds, q, 'DnCNN')))} | {pf(paper1.get((ds, q, 'DCSC')))} |")
+table = side_by_side({"FBCNN-cpu (ours)": scores}, "fbcnn", "Table 1", ["FBCNN", "DnCNN", "DCSC"])
 display(Markdown("PSNR (dB) / SSIM (11x11 Gaussian) / PSNR-B (dB), Y channel"
-                 + (f", first {MAX_IMAGES} images only (not comparable)" if MAX_IMAGES else "") + "\\n\\n" + head + "\\n".join(lines)))
+                 + (f", first {MAX_IMAGES} images only (not comparable)" if MAX_IMAGES else "") + "\\n\\n" + table))
 """),
 code("""
 for label, s in scores.items():
@@ -243,7 +231,7 @@ if HAVE_DATA and MAX_IMAGES is None and "live1_gray" in scores:
         if q in live:
             gain = live[q]["psnr"] - live[q]["psnr_jpeg"]
             print(f"LIVE1 QF{q}: {live[q]['psnr']:.2f} dB, {gain:+.2f} dB over JPEG, target {target:+.1f}: "
-                  f"{'met' if gain >= target else 'missed'} (paper's FBCNN: {paper1[('LIVE1', q, 'FBCNN')].psnr:.2f})")
+                  f"{'met' if gain >= target else 'missed'} (paper's FBCNN: {paper_rows('fbcnn', 'Table 1', 'LIVE1', qf=q, method='FBCNN')[0].psnr:.2f})")
 """),
 md("""
 What the shipped model measured (the zoo manifest; the cell above checks that this evaluation
@@ -297,11 +285,7 @@ than it is (a lower QF) makes it smooth more: fewer artifacts, less detail. A hi
 texture and some artifacts. The PSNR peaks near the true QF — the predictor's job is to land there.
 """),
 code("""
-if HAVE_DATA:
-    clean = dict(load_dataset("live1_gray"))[IMAGE]
-    box = (192, 312, CROP, CROP) if IMAGE == "monarch" else (0, 0, CROP, CROP)
-else:
-    clean, box = sample_images("gray")["camera"], (96, 200, CROP, CROP)
+image_name, clean, box = demo_image(IMAGE, CROP)
 knob = range(5, 101, 5) if not SMOKE else [10, 50, 90]
 fig, ax = plt.subplots(figsize=(6, 3.2))
 for q in (10, 30):
@@ -312,7 +296,7 @@ for q in (10, 30):
     ax.axvline(predicted, color=line.get_color(), ls=":", lw=1)
     ax.axhline(psnr(clean, jpeg), color=line.get_color(), ls="--", lw=0.8)
     print(f"QF {q}: predicted {predicted:.1f}; best knob setting {list(knob)[int(np.argmax(curve))]}")
-ax.set(xlabel="QF given to the controller", ylabel="PSNR (dB)", title=f"{IMAGE if HAVE_DATA else 'camera'}: dotted = predicted QF, dashed = JPEG")
+ax.set(xlabel="QF given to the controller", ylabel="PSNR (dB)", title=f"{image_name}: dotted = predicted QF, dashed = JPEG")
 ax.legend(); plt.tight_layout()
 jpeg = compress(clean, 10)
 fig = widgets.render_qf_control(gray, jpeg, clean, qf=60, box=box)
@@ -392,7 +376,7 @@ def fbcnn_d(data):
     d_cache.setdefault("found", []).append(q)
     return gray.restore(data) if q is None else gray.restore(data, qf=q)
 
-t3_source = "live1_gray" if HAVE_DATA else list(sample_images("gray").items())
+t3_source = evaluation_source("live1_gray")
 t0 = time.perf_counter()
 table3 = {label: evaluate_double(fn, t3_source, TABLE3_PAIRS, (4, 4), "fbcnn_gray", limit=TABLE3_IMAGES)
           for label, fn in (("FBCNN", gray.restore), ("FBCNN-D", fbcnn_d), ("FBCNN-A", double_model.restore))}
@@ -430,18 +414,8 @@ code("""
 color = zoo.load(ZOO_COLOR)
 csets = {s: s for s in COLOR_SETS} if HAVE_DATA else {"samples": list(sample_images("rgb").items())}
 cscores = {label: evaluate_restorer(color.restore, src, QUALITIES, "fbcnn_color", limit=MAX_IMAGES) for label, src in csets.items()}
-paper2 = {(r.dataset, r.qf, r.method): r for r in paper_rows("fbcnn", "Table 2")}
-cnames = {"live1_color": "LIVE1", "bsds500_test_color": "BSDS500"}
-lines = ["| set | QF | JPEG (ours) | JPEG (paper) | FBCNN-C cpu (ours) | gain | FBCNN-C (paper) | QGAC (paper) |", "|---|---|---|---|---|---|---|---|"]
-for label, s in cscores.items():
-    ds = cnames.get(label, label)
-    for q in map(str, QUALITIES):
-        r = s[q]
-        lines.append(f"| {label} | {q} | {r['psnr_jpeg']:.2f} / {r['ssim_jpeg']:.3f} / {r['psnrb_jpeg']:.2f} | {pf(paper2.get((ds, q, 'JPEG')))} | "
-                     f"{r['psnr']:.2f} / {r['ssim']:.3f} / {r['psnrb']:.2f} | {r['psnr'] - r['psnr_jpeg']:+.2f} | "
-                     f"{pf(paper2.get((ds, q, 'FBCNN-C')))} | {pf(paper2.get((ds, q, 'QGAC')))} |")
 display(Markdown("RGB PSNR (dB) / SSIM / PSNR-B (dB)" + (f", first {MAX_IMAGES} images only" if MAX_IMAGES else "")
-                 + "\\n\\n" + "\\n".join(lines)))
+                 + "\\n\\n" + side_by_side({"FBCNN-C cpu (ours)": cscores}, "fbcnn", "Table 2", ["FBCNN-C", "QGAC"])))
 for label, s in cscores.items():
     for q in map(str, QUALITIES):
         assert s[q]["psnr"] > s[q]["psnr_jpeg"], (label, q)
@@ -465,7 +439,7 @@ the photo. Blind tiled restoration first predicts one QF for the whole photo, so
 are steered alike. First check that tiling changes nothing visible, then restore a large photo:
 """),
 code("""
-photo_src = (dict(load_dataset("live1_color"))[IMAGE] if HAVE_DATA else sample_images("rgb")["astronaut"])
+photo_src = demo_image(IMAGE, mode="rgb")[1]
 medium = compress(photo_src, 20)
 whole, tiled = color.restore(medium), color.restore(medium, tile=256, overlap=32)
 print(f"{medium.shape}: whole {psnr(photo_src, whole):.3f} dB, tiled {psnr(photo_src, tiled):.3f} dB, "

@@ -53,26 +53,22 @@ from IPython.display import Markdown, display
 
 from jarlib import train as T
 from jarlib import zoo
-from jarlib.data import data_root, load_dataset, sample_images
+from jarlib.data import data_root, demo_image, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.metrics import psnr
 from jarlib.models import DualPriors, presets
 from jarlib.models.dual_priors import evaluate_classifier, grad_h, grad_v, x_step
-from jarlib.papers import paper_rows
+from jarlib.papers import paper_rows, side_by_side
 from jarlib.viz import show_crops
 
 HAVE_DATA = data_root(required=False) is not None
-score_set = "live1_gray" if HAVE_DATA else list(sample_images("gray").items())
+score_set = evaluation_source("live1_gray")
 if SMOKE:
     TV_ITERS, K_SWEEP, SWEEP_STEPS, SWEEP_IMAGES = 5, [1, 2], 3, 1
     EVAL_SETS, QUALITIES, MAX_IMAGES, CROP = ["classic5"], [10], 1, 64
 torch.manual_seed(SEED)
-if HAVE_DATA:
-    clean = dict(load_dataset("live1_gray"))[IMAGE]
-    box = (192, 312, CROP, CROP) if IMAGE == "monarch" else (0, 0, CROP, CROP)
-else:
-    clean, box = sample_images("gray")["camera"], (96, 200, CROP, CROP)
+image_name, clean, box = demo_image(IMAGE, CROP)
 jpeg = compress(clean, 10)
 print(f"torch {torch.__version__}, data: {data_root(required=False)}")
 """),
@@ -218,19 +214,9 @@ Caution: its DCSC row is the erratum's (8x8 SSIM) while other rows seem copied f
 papers, so the SSIM column mixes conventions; its BSDS500 is the 100 *val* images.
 """),
 code("""
-t1 = {(r.dataset, r.qf, r.method): r for r in paper_rows("dualpriors", "Table 1")}
-names = {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSD500"}
-lines = ["| set | QF | JPEG (ours) | ours | gain | Dual priors (paper) |", "|---|---|---|---|---|---|"]
-scores = {}
-for s in EVAL_SETS:
-    src = s if HAVE_DATA else list(sample_images("gray").items())
-    r = scores[s] = evaluate_restorer(model.restore, src, QUALITIES, "arcnn", limit=MAX_IMAGES)
-    for q in map(str, QUALITIES):
-        p = next((v for (d, qq, mth), v in t1.items() if d == names.get(s) and qq == q and "Ours" in mth), None)
-        lines.append(f"| {s} | {q} | {r[q]['psnr_jpeg']:.2f} / {r[q]['ssim_jpeg']:.4f} / {r[q]['psnrb_jpeg']:.2f} | "
-                     f"{r[q]['psnr']:.2f} / {r[q]['ssim']:.4f} / {r[q]['psnrb']:.2f} | {r[q]['psnr'] - r[q]['psnr_jpeg']:+.2f} | "
-                     f"{f'{p.psnr:.2f} / {p.ssim:.4f} / {p.psnrb:.2f}' if p else '–'} |")
-display(Markdown("PSNR / SSIM (8x8 uniform) / PSNR-B, Y" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "") + "\\n\\n" + "\\n".join(lines)))
+scores = {s: evaluate_restorer(model.restore, evaluation_source(s), QUALITIES, "arcnn", limit=MAX_IMAGES) for s in EVAL_SETS}
+display(Markdown("PSNR / SSIM (8x8 uniform) / PSNR-B, Y" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "") + "\\n\\n"
+                 + side_by_side({"ours": scores}, "dualpriors", "Table 1", ["DUALPRIORS", "DnCNN", "DCSC"])))
 for s in scores.values():
     for q in map(str, QUALITIES):
         assert s[q]["psnr"] > s[q]["psnr_jpeg"]

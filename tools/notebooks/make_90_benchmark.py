@@ -36,7 +36,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from jarlib import bench, zoo
-from jarlib.data import data_root, sample_images
+from jarlib.data import data_root, evaluation_source
 from jarlib.evaluation import evaluate_restorer
 
 HAVE_DATA = data_root(required=False) is not None
@@ -90,7 +90,7 @@ Each model trained on a range of QFs (`training_qf`); outside it, some degrade g
 some do not. LIVE1 at QF 5–90:
 """),
 code("""
-sweep_src = "live1_gray" if HAVE_DATA else list(sample_images("gray").items())
+sweep_src = evaluation_source("live1_gray")
 fig, ax = plt.subplots(figsize=(7, 3.6))
 sweep = {}
 for m in models:
