@@ -156,7 +156,7 @@ for name in (ZOO_QGCN, ZOO_QCN, ZOO_NOQM, ZOO_COLOR):
     e = zoo.info(name)
     t = e["training"]
     print(f"{name}: {e['parameters']:,} parameters, {t['steps']:,} steps of {t['patch']}px, QF {t['qf_range']}, "
-          f"{t['cpu_minutes']} CPU-minutes\\n  reproduce: {e['command']}")
+          f"{t.get('cpu_minutes_total', t['cpu_minutes'])} CPU-minutes (both stages)\\n  reproduce: {e['command']}")
 assert isinstance(qgcn, QGCN)
 """),
 md("""

@@ -193,7 +193,7 @@ abl = {"full": ablation("L1 + L_Q + L_F (CQR)", "l1 + 0.01*cqr_q + 0.9*cqr_f"),
        "mae": ablation("L1 only (no ranker)", "l1")}
 """),
 code("""
-t1 = {r.method: r for r in paper_rows("cqr", "Table 1", qf=10)}
+t1 = {r.note.removeprefix("ablation: ").split(" (")[0]: r for r in paper_rows("cqr", "Table 1", qf=10)}   # w/o CQR, w/o DC, w/o Lq, w/o Lf, Ours
 print("paper's Table 1 (BSDS500, QF 10):", {k: f"{r.psnr:.2f}/{r.ssim:.3f}/{r.psnrb:.2f}" for k, r in t1.items()})
 if not SMOKE:
     assert all(s["psnr"] > s["psnr_jpeg"] for s in abl.values())

@@ -204,7 +204,6 @@ plt.figure(figsize=(4.5, 3))
 plt.plot(K_SWEEP, [sweep[k]["psnr"] - sweep[k]["psnr_jpeg"] for k in K_SWEEP], "o-")
 plt.gca().set(xlabel="stages K", ylabel="gain over JPEG (dB)", title="LIVE1 QF 10, small models")
 plt.tight_layout()
-f8 = paper_rows("dualpriors", "Table 2")
 """),
 md("""
 ## 6. Table 1
