@@ -29,7 +29,7 @@ def table() -> str:
         e = zoo.info(name)
         for s, scores in ordered(e["metrics"]):
             cells = [f"{scores[q]['psnr']:.2f} ({scores[q]['psnr'] - scores[q]['psnr_jpeg']:+.2f})" for q in qfs]
-            lines.append(f"| `{name}` | {e['parameters']:,} | {e['training']['cpu_minutes']} | "
+            lines.append(f"| `{name}` | {e['parameters']:,} | {e['training'].get('cpu_minutes_total', e['training']['cpu_minutes'])} | "
                          f"{SET_NAMES.get(s, s)} | " + " | ".join(cells) + " |")
             jpeg.setdefault(s, scores)
     for s, scores in ordered(jpeg):
