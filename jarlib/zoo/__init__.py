@@ -161,7 +161,6 @@ def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: 
     fp32.eval()
     rel = f"weights/{name}.pt"
     run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
-    before = earlier_cpu_minutes(cfg.init_from)
     entry: dict[str, Any] = {
         "kind": kind, "model": kind, "model_args": args, "in_channels": 1, "file": rel,
         "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
