@@ -13,9 +13,12 @@ from jarlib.data import (
     DatasetNotFoundError,
     JpegPatchDataset,
     data_root,
+    demo_image,
     double_jpeg,
     draw_quality,
     draw_shift,
+    evaluation_images,
+    evaluation_source,
     list_images,
     load_dataset,
     load_image,
@@ -151,6 +154,35 @@ def test_sample_images_load_without_data():
     assert np.array_equal(gray["coffee"], to_gray_y(rgb["coffee"]))
     with pytest.raises(ValueError):
         sample_images("L")
+
+
+def test_demo_image_and_evaluation_images_use_the_data_sets_when_installed(datasets_available):
+    label, img, box = demo_image("monarch", crop=128)
+    stem, expected = next((s, i) for s, i in load_dataset("live1_gray") if s == "monarch")
+    assert label == stem and np.array_equal(img, expected)
+    top, left, h, w = box
+    assert (h, w) == (128, 128) and 0 <= top <= img.shape[0] - 128 and 0 <= left <= img.shape[1] - 128
+    assert demo_image("monarch", mode="rgb")[1].shape == expected.shape + (3,)
+    with pytest.raises(ValueError, match="not a LIVE1 image"):
+        demo_image("lena")
+    pairs = evaluation_images("classic5", limit=2)
+    assert [s for s, _ in pairs] == [s for s, _ in load_dataset("classic5", limit=2)]
+    assert evaluation_source("classic5") == "classic5"
+
+
+def test_demo_image_and_evaluation_images_fall_back_to_the_samples(monkeypatch):
+    import jarlib.data.registry as registry
+
+    monkeypatch.setattr(registry, "data_root", lambda required=True: None)
+    label, img, (top, left, h, w) = demo_image("monarch", crop=600)     # crop larger than the image
+    assert label == "camera" and np.array_equal(img, sample_images("gray")["camera"])
+    assert (top, left) == (0, 0)
+    assert demo_image(mode="rgb")[0] == "astronaut"
+    pairs = evaluation_images("live1_color", mode="rgb", limit=2)
+    assert [s for s, _ in pairs] == list(sample_images("rgb"))[:2] and pairs[0][1].ndim == 3
+    assert isinstance(evaluation_source("live1_gray"), list)
+    with pytest.raises(ValueError, match="mode"):
+        demo_image(mode="L")
 
 
 # --------------------------------------------------------------------------- patch data

@@ -66,15 +66,15 @@ def demo_image(name: str = "monarch", crop: int = 128, mode: str = "gray"
     data sets are installed, else the scikit-image ``camera`` (gray) or ``astronaut`` (rgb).
     Returns ``(label, image, box)`` with ``box = (top, left, crop, crop)`` for ``viz.show_crops``,
     clamped inside the image."""
-    from jarlib.data.registry import data_root, load_dataset
+    from jarlib.data.registry import data_root, list_images, load_image
 
     if mode not in ("gray", "rgb"):
         raise ValueError(f"mode must be 'gray' or 'rgb', got {mode!r}")
     if data_root(required=False) is not None:
-        images = dict(load_dataset("live1_gray" if mode == "gray" else "live1_color", mode=mode))
-        if name not in images:
-            raise ValueError(f"{name!r} is not a LIVE1 image; known: {', '.join(sorted(images))}")
-        label, img = name, images[name]
+        paths = {p.stem: p for p in list_images("live1_gray" if mode == "gray" else "live1_color")}
+        if name not in paths:
+            raise ValueError(f"{name!r} is not a LIVE1 image; known: {', '.join(sorted(paths))}")
+        label, img = name, load_image(paths[name], mode=mode)
     else:
         label = "camera" if mode == "gray" else "astronaut"
         img = sample_images(mode)[label]
@@ -90,3 +90,12 @@ def evaluation_source(name: str, mode: str = "gray") -> str | list[tuple[str, np
     from jarlib.data.registry import data_root
 
     return name if data_root(required=False) is not None else list(sample_images(mode).items())
+
+
+def evaluation_images(name: str, mode: str = "gray", limit: int | None = None) -> list[tuple[str, np.ndarray]]:
+    """The images behind :func:`evaluation_source`, loaded: the first ``limit`` ``(stem, image)``
+    pairs of data set ``name`` when the data sets are installed, else of the sample images."""
+    from jarlib.data.registry import load_dataset
+
+    source = evaluation_source(name, mode)
+    return load_dataset(source, mode=mode, limit=limit) if isinstance(source, str) else source[:limit]

@@ -60,7 +60,7 @@ from PIL import Image
 
 from jarlib import train as T
 from jarlib import widgets, zoo
-from jarlib.data import data_root, demo_image, double_jpeg, evaluation_source, load_dataset, sample_images
+from jarlib.data import data_root, demo_image, double_jpeg, evaluation_images, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_double, evaluate_restorer
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
 from jarlib.metrics import evaluate, psnr
@@ -252,7 +252,7 @@ median QF (50) would be off by 22 on average over this range: that is the bar a 
 learned nothing would reach.
 """),
 code("""
-scatter_images = (load_dataset("live1_gray", limit=MAX_IMAGES) if HAVE_DATA else list(sample_images("gray").items()))
+scatter_images = evaluation_images("live1_gray", "gray", limit=MAX_IMAGES)
 truth, guess = [], []
 for _, clean in scatter_images:
     for q in SCATTER_QFS:
