@@ -184,8 +184,9 @@ def earlier_cpu_minutes(init_from: Optional[str]) -> float:
     a checkpoint's own training time plus what that checkpoint started from; 0 without a start."""
     if not init_from:
         return 0.0
-    if init_from in manifest():
-        t = manifest()[init_from]["training"]
+    entries = manifest()
+    if init_from in entries:
+        t = entries[init_from]["training"]
         return float(t.get("cpu_minutes_total", t["cpu_minutes"]))
     from jarlib.train import load_checkpoint
 
