@@ -1,8 +1,8 @@
 """Networks that help a restorer but do not restore: CQR's quality ranker, Dual priors' gradient
 classifier. They train before their restorer, on pairs or labels made from clean images, with one
 small loop (:func:`train_auxiliary`: Adam, cosine decay, atomic checkpoints, exact resume), and
-load from a zoo name or a checkpoint (:func:`load_auxiliary`). :func:`main` is the shared command
-line of ``python -m jarlib.models.cqr`` and ``python -m jarlib.models.dual_priors``.
+load from a zoo name or a checkpoint (:func:`load_auxiliary`). :func:`main` trains either:
+``python -m jarlib.auxiliary ranker --out runs/cqr_ranker`` or ``... classifier --out runs/dp_classifier``.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
     ``step_loss(net, rng)`` with a generator seeded by ``(config["seed"], step)``, so a resumed run
     draws the same batches. Checkpoints (the same atomic format as :func:`train`, with ``kind``)
     go to ``out/checkpoint.pt`` every ``ckpt_every`` steps and at the end; ``resume`` continues from
-    it (the config must match). Returns the history ``{"train": [{"step", "loss", "seconds"}]}``."""
+    it when it exists (the config must match), as ``jarlib.train --resume`` does. Returns the history ``{"train": [{"step", "loss", "seconds"}]}``."""
     for key in ("steps", "lr", "seed"):
         if key not in config:
             raise ValueError(f"config needs {key!r}")
@@ -79,9 +79,9 @@ def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
     history: dict[str, Any] = {"train": []}
     step, seconds = 0, 0.0
     ckpt = Path(out) / "checkpoint.pt" if out is not None else None
-    if resume:
-        if ckpt is None or not ckpt.exists():
-            raise FileNotFoundError(f"resume: no checkpoint at {ckpt}")
+    if resume and ckpt is None:
+        raise ValueError("resume needs an output folder")
+    if resume and ckpt.exists():
         state = load_checkpoint(ckpt)
         if state.get("kind") != kind or state["config"] != config:
             raise ValueError(f"{ckpt} was written by another run ({state.get('kind')}, {state['config']}); "
@@ -123,24 +123,45 @@ def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
     return history
 
 
-def main(argv: Optional[Sequence[str]], prog: str, description: str, presets: dict[str, Any],
-         train_fn: Callable[..., tuple[nn.Module, dict[str, Any]]]) -> int:
-    """The command line of an auxiliary network's trainer ``train_fn(out, preset, steps, seed=,
-    resume=, progress=)``: ``--out DIR [--preset] [--steps] [--seed] [--resume] [-q]``. Exit code 2
-    (with the reason) on bad settings or a missing checkpoint to resume."""
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+TRAINERS = {
+    "ranker": ("jarlib.models.cqr", "RANKER_PRESETS", "train_ranker",
+               "CQR's compression quality ranker (paper Eq. 2)"),
+    "classifier": ("jarlib.models.dual_priors", "CLASSIFIER_PRESETS", "train_classifier",
+                   "Dual priors' gradient classifier (stage 1, paper Eq. 12)"),
+}
+"""The auxiliary networks :func:`main` trains: (module, its presets, its trainer
+``train_fn(out, preset, steps, seed=, resume=, progress=)``, what it is)."""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m jarlib.auxiliary {ranker,classifier} --out DIR [--preset] [--steps] [--seed]
+    [--resume] [-q]``. Exit code 2 (with the reason) on bad settings or a checkpoint of another run."""
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="python -m jarlib.auxiliary",
+        description="Train an auxiliary network: " + "; ".join(f"{k}: {v[3]}" for k, v in TRAINERS.items()))
+    parser.add_argument("network", choices=sorted(TRAINERS))
     parser.add_argument("--out", required=True, help="run folder (checkpoint.pt)")
-    parser.add_argument("--preset", default="cpu", choices=sorted(presets))
+    parser.add_argument("--preset", default="cpu", help="a preset of the network's module (default cpu)")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
+    module, presets, trainer, _ = TRAINERS[args.network]
+    mod = importlib.import_module(module)
+    if args.preset not in getattr(mod, presets):
+        parser.error(f"unknown preset {args.preset!r} for {args.network}; known: {', '.join(getattr(mod, presets))}")
     try:
-        _, hist = train_fn(args.out, args.preset, args.steps, seed=args.seed, resume=args.resume,
-                           progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as exc:
+        _, hist = getattr(mod, trainer)(args.out, args.preset, args.steps, seed=args.seed,
+                                        resume=args.resume, progress=not args.quiet)
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"done: {hist['train'][-1]}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

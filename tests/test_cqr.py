@@ -138,9 +138,32 @@ def test_evaluate_ranker_and_the_zoo_round_trip(tmp_path, camera, monkeypatch):
     monkeypatch.setattr(zoo, "MANIFEST", zdir / "manifest.json")
     import jarlib.models.cqr as C
     monkeypatch.setattr(C, "evaluate_ranker", lambda r: {"spearman_per_patch": 0.5})
-    entry = zoo.add("my_ranker", tmp_path / "r" / "checkpoint.pt", "python -m jarlib.models.cqr --out r")
+    entry = zoo.add("my_ranker", tmp_path / "r" / "checkpoint.pt", "python -m jarlib.auxiliary ranker --out r")
     assert entry["kind"] == "cqr_ranker" and entry["metrics"] == {"spearman_per_patch": 0.5}
     assert zoo.available() == [] and zoo.available("cqr_ranker") == ["my_ranker"]
     loaded = load_ranker("my_ranker")
     x = torch.rand(2, 1, 48, 48)
     torch.testing.assert_close(loaded(x), net(x), atol=2e-2, rtol=2e-2)     # fp16 weights
+
+
+def test_the_auxiliary_command_line(tmp_path, monkeypatch, camera, capsys):
+    import subprocess
+    import sys
+
+    from jarlib import auxiliary
+    from jarlib.models import cqr
+
+    # runs as a module without runpy's "found in sys.modules" warning
+    done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "jarlib.auxiliary", "--help"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "ranker" in done.stdout and "classifier" in done.stdout
+    with pytest.raises(SystemExit) as stop:
+        auxiliary.main(["ranker", "--out", str(tmp_path), "--preset", "huge"])
+    assert stop.value.code == 2 and "unknown preset 'huge'" in capsys.readouterr().err
+    real = cqr.train_ranker
+    monkeypatch.setattr(cqr, "train_ranker", lambda *a, **k: real(*a, images=[camera], **k))
+    out = str(tmp_path / "r")
+    assert auxiliary.main(["ranker", "--out", out, "--steps", "2", "--resume", "-q"]) == 0   # nothing to resume: starts
+    assert torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=False)["step"] == 2
+    assert auxiliary.main(["ranker", "--out", out, "--steps", "3", "--resume", "-q"]) == 2   # another run's checkpoint
+    assert "written by another run" in capsys.readouterr().err

@@ -25,7 +25,6 @@ is an interpretation, listed in notebook 12 with its reason.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -378,12 +377,6 @@ def load_ranker(source: str | Path) -> Ranker:
     return load_auxiliary(source, lambda cfg: Ranker(1, cfg["widths"], cfg["hidden"]))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    from jarlib import auxiliary
-    return auxiliary.main(argv, "python -m jarlib.models.cqr", "Train CQR's compression quality ranker (paper Eq. 2).",
-                          RANKER_PRESETS, train_ranker)
-
-
 # ---------------------------------------------------------------------------------- presets
 
 PRESETS = {
@@ -415,6 +408,3 @@ PRESETS = {
     },
 }
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -23,7 +23,6 @@ The g-step differentiates the classifier with respect to its *input*: in trainin
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -328,16 +327,9 @@ def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qf
             "accuracy": round(overall, 4), "accuracy_clean": round(clean_ok, 4), "accuracy_by_qf": per_qf}
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    from jarlib import auxiliary
-    return auxiliary.main(argv, "python -m jarlib.models.dual_priors",
-                          "Train Dual priors' gradient classifier (stage 1, paper Eq. 12).",
-                          CLASSIFIER_PRESETS, train_classifier)
-
-
 PRESETS = {
     # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
-    # classifier from the zoo (train it first: python -m jarlib.models.dual_priors --out runs/dp_classifier)
+    # classifier from the zoo (train it first: python -m jarlib.auxiliary classifier --out runs/dp_classifier)
     "cpu": {
         "model_args": {"stages": 3, "inner_steps": 2, "features": 32, "units": 2, "inter": 16,
                        "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
@@ -356,6 +348,3 @@ PRESETS = {
     },
 }
 
-
-if __name__ == "__main__":
-    sys.exit(main())
