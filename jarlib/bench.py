@@ -3,6 +3,10 @@
     python -m jarlib.bench                      # every zoo model, every set, QF 10-40 (CPU-hours)
     python -m jarlib.bench --models fbcnn_gray --sets live1_gray --qfs 10 20 --limit 5   # a quick look
 
+It keeps the rows of the CSV it writes that still match (same weights, images and QFs) and computes
+only the rest, saving after each model and set: an interrupted run resumes, and a new zoo model is
+added with ``--models NAME`` (``--fresh`` recomputes everything).
+
 Gray models are scored on Classic5, LIVE1, BSDS500 test (200, the FBCNN / QGCN protocol) and
 BSDS500 val (100, the DCSC / Dual priors protocol) with FBCNN's gray convention (MATLAB Y); colour
 models on LIVE1 and BSDS500 test in RGB. Each row has PSNR, SSIM with both windows (``ssim``: the
@@ -22,7 +26,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -46,7 +50,7 @@ PAPER_SSIM_WINDOW = {"fbcnn": "gaussian11", "qgcn": "uniform8", "dcsc": "uniform
 COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ssim_uniform8", "psnrb",
            "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg", "gain",
            "paper", "paper_method", "paper_psnr", "paper_ssim", "paper_psnrb", "paper_ssim_window",
-           "paper_jpeg_psnr", "paper_jpeg_ssim", "paper_jpeg_psnrb", "parameters", "ms_512", "training_qf"]
+           "paper_jpeg_psnr", "paper_jpeg_ssim", "paper_jpeg_psnrb", "parameters", "ms_512", "training_qf", "weights_sha256"]
 
 
 def paper_reference(family: str, mode: str, dataset: str, qf: int) -> dict[str, Any]:
@@ -107,9 +111,22 @@ def plan(models: Sequence[str], sets: Optional[Sequence[str]] = None) -> list[tu
     return out
 
 
+def _expected_images(dataset: str, limit: Optional[int]) -> int:
+    from jarlib.data.registry import dataset_info
+
+    count = dataset_info(dataset).count
+    return count if limit is None else min(limit, count)
+
+
 def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = None, qfs: Sequence[int] = QFS,
-        limit: Optional[int] = None, progress: bool = True) -> list[dict[str, Any]]:
-    """Benchmark rows (dicts with :data:`COLUMNS`) for ``models`` (default: the whole zoo)."""
+        limit: Optional[int] = None, progress: bool = True, previous: Sequence[dict[str, Any]] = (),
+        save: Optional[Callable[[list[dict[str, Any]]], None]] = None) -> list[dict[str, Any]]:
+    """Benchmark rows (dicts with :data:`COLUMNS`) for ``models`` (default: the whole zoo).
+
+    A model's rows for one set are taken from ``previous`` (rows of an earlier run) when they cover
+    every QF asked for, on the same number of images, with the same weights (``weights_sha256``), so an
+    interrupted or extended benchmark only computes what is missing. ``save(rows)`` is called after
+    each (model, set) with every row so far: ``previous`` rows outside this run kept, in their order."""
     from tqdm import tqdm
 
     from jarlib import zoo
@@ -120,21 +137,27 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     if unknown:
         raise ValueError(f"no zoo model {', '.join(unknown)}; available: {', '.join(zoo.available())}")
     todo = plan(models, sets)
+    table = {(r["model"], r["set"], r["mode"], int(r["qf"])): dict(r) for r in previous}
     loaded: dict[str, Any] = {}
     speed: dict[str, float] = {}
-    rows = []
     bar = tqdm(todo, desc="benchmark", unit="set", disable=not progress, file=sys.stderr)
     for name, dataset, mode in bar:
+        entry = zoo.info(name)
+        sha = entry["sha256"][:12]
+        old = [table.get((name, dataset, mode, q)) for q in qfs]
+        if all(r is not None and r.get("weights_sha256") == sha and r["images"] == _expected_images(dataset, limit)
+               for r in old):
+            bar.set_postfix_str(f"{name} on {dataset}: from the earlier run")
+            continue
         bar.set_postfix_str(f"{name} on {dataset}")
         if name not in loaded:
             loaded[name] = zoo.load(name)
             speed[name] = restore_ms(loaded[name])
-        model, entry = loaded[name], zoo.info(name)
         conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
-        scores = evaluate_restorer(model.restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
+        scores = evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
         for q in qfs:
             s = scores[str(q)]
-            rows.append({
+            table[(name, dataset, mode, q)] = {
                 "model": name, "family": entry["model"], "mode": mode, "set": dataset, "images": scores["images"],
                 "qf": q, **{k: round(s[k], 4) for k in ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg",
                                                        "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")},
@@ -142,8 +165,12 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
                 **paper_reference(entry["model"], mode, dataset, q),
                 "parameters": entry["parameters"], "ms_512": round(speed[name], 1),
                 "training_qf": "-".join(map(str, entry["training"].get("qf_range", []))),
-            })
-    return rows
+                "weights_sha256": sha,
+            }
+        if save is not None:
+            save(list(table.values()))
+    wanted = {(m, s, mode, q) for m, s, mode in todo for q in qfs}
+    return [r for k, r in table.items() if k in wanted]
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: Optional[Sequence[str]] = None) -> None:
@@ -211,22 +238,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--qfs", nargs="+", type=int, default=list(QFS))
     parser.add_argument("--limit", type=int, help="only the first N images of each set (not comparable with the papers)")
     parser.add_argument("--out", default=str(OUT_DIR / "benchmark.csv"), help="CSV to write (a .md summary is written next to it)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="recompute everything (default: keep the rows of OUT that still match, add the rest)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    out = Path(args.out)
+    previous = read_csv(out) if out.is_file() and not args.fresh else []
+
+    def save(rows: list[dict[str, Any]]) -> None:
+        write_csv(rows, out)
+        md = out.with_suffix(".md")
+        tmp = md.with_name(f".{md.name}.tmp-{os.getpid()}")
+        tmp.write_text(summary(rows))
+        os.replace(tmp, md)
+
     try:
-        rows = run(args.models, args.sets, args.qfs, args.limit, not args.quiet)
+        rows = run(args.models, args.sets, args.qfs, args.limit, not args.quiet, previous, save)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    write_csv(rows, out)
-    text = summary(rows)
-    md = out.with_suffix(".md")
-    tmp = md.with_name(f".{md.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, md)
-    print(text)
-    print(f"wrote {out} and {md}")
+    table = {(r["model"], r["set"], r["mode"], int(r["qf"])): r for r in [*previous, *rows]}
+    save(list(table.values()))
+    print(summary(rows))
+    print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
 
 

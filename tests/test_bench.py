@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jarlib import bench
+from jarlib import bench, zoo
 from jarlib.data import data_root
 
 needs_data = pytest.mark.skipif(data_root(required=False) is None, reason="needs ../shared/datasets")
@@ -40,3 +40,29 @@ def test_run_writes_csv_and_summary(tmp_path, capsys):
 def test_unknown_model_is_a_clear_error(capsys):
     assert bench.main(["--models", "nope", "-q"]) == 2
     assert "no zoo model nope" in capsys.readouterr().err
+
+
+@needs_data
+def test_a_second_run_keeps_matching_rows_and_adds_the_rest(tmp_path, monkeypatch):
+    from jarlib import evaluation
+
+    out = tmp_path / "b.csv"
+    args = ["--models", "dcsc_gray", "--sets", "live1_gray", "--limit", "1", "-q", "--out", str(out)]
+    assert bench.main([*args, "--qfs", "10"]) == 0
+    first = bench.read_csv(out)
+    assert first[0]["weights_sha256"] == zoo.info("dcsc_gray")["sha256"][:12]
+    calls = []
+    real = evaluation.evaluate_restorer
+    monkeypatch.setattr(evaluation, "evaluate_restorer", lambda *a, **k: calls.append(a[1:3]) or real(*a, **k))
+    assert bench.main([*args, "--qfs", "10"]) == 0          # nothing to do: the row is reused
+    assert calls == [] and bench.read_csv(out) == first
+    assert bench.main([*args, "--qfs", "10", "20"]) == 0    # a QF more: that set is recomputed
+    assert calls == [("live1_gray", [10, 20])]
+    rows = bench.read_csv(out)
+    assert [r["qf"] for r in rows] == [10, 20] and rows[0]["psnr"] == first[0]["psnr"]
+    assert bench.main(["--models", "arcnn_gray", "--sets", "classic5", "--qfs", "10", "--limit", "1", "-q",
+                       "--out", str(out)]) == 0          # another model joins the table
+    assert [(r["model"], r["qf"]) for r in bench.read_csv(out)] == [("dcsc_gray", 10), ("dcsc_gray", 20),
+                                                                   ("arcnn_gray", 10)]
+    assert bench.main([*args, "--qfs", "10", "--fresh"]) == 0   # starts over
+    assert len(bench.read_csv(out)) == 1 and len(calls) == 3
