@@ -414,26 +414,6 @@ def initial_weights(source: str) -> dict[str, torch.Tensor]:
     return state["model"]
 
 
-def gray_to_color(state: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Adapt a gray model's weights to the colour model ``target`` (the same network with 3 input
-    and output channels): a convolution that read 1 channel reads R, G, B with a third of the weight
-    each (their mean), one that wrote 1 channel writes the same to all three. The colour model then
-    starts as the gray one applied to the mean of R, G, B, its correction added to each channel,
-    and training only has to learn colour. Tensors that already fit are returned as they are."""
-    out = {}
-    for k, v in state.items():
-        want = target.get(k)
-        if want is None or want.shape == v.shape:
-            out[k] = v
-        elif v.dim() == 4 and v.shape[1] == 1 and want.shape[1] == 3 and v.shape[0] == want.shape[0]:
-            out[k] = v.repeat(1, 3, 1, 1) / 3.0
-        elif v.dim() >= 1 and v.shape[0] == 1 and want.shape[0] == 3 and v.shape[1:] == want.shape[1:]:
-            out[k] = v.repeat(3, *([1] * (v.dim() - 1)))
-        else:
-            out[k] = v   # load_state_dict names the mismatch
-    return out
-
-
 def config_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Keys (outside :data:`RESUMABLE_KEYS`) whose values differ: ``"lr: 0.001 -> 0.002"``."""
     keys = sorted((set(saved) | set(current)) - RESUMABLE_KEYS)
@@ -511,7 +491,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
 
     if step == 0 and cfg.init_from:
         try:
-            model.load_state_dict(gray_to_color(initial_weights(cfg.init_from), model.state_dict()))
+            model.load_state_dict(model.weights_from(initial_weights(cfg.init_from)))
         except RuntimeError as exc:
             raise ValueError(f"init_from {cfg.init_from!r} does not fit this model: {exc}") from None
     dataset = make_dataset(cfg, images)

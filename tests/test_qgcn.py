@@ -123,3 +123,18 @@ def test_restore_with_edited_tables():
     assert not np.array_equal(coarser, same) and m._tables is None
     with pytest.raises(ValueError, match="1..255"):
         m.restore(data, tables=[np.zeros((8, 8))])
+
+
+@pytest.mark.parametrize("global_residual", [False, True])
+def test_a_colour_model_starts_as_the_gray_one(global_residual):
+    torch.manual_seed(0)
+    gray = QGCN(in_channels=1, global_residual=global_residual, **TINY).eval()
+    color = QGCN(in_channels=3, global_residual=global_residual, **TINY).eval()
+    color.load_state_dict(color.weights_from(gray.state_dict()))
+    y, luma = torch.rand(1, 1, 32, 48), torch.rand(1, 1, 32, 48)
+    with torch.no_grad():
+        want = gray(y, luma)
+        got = color(y.expand(-1, 3, -1, -1), torch.cat([luma, torch.rand_like(luma)], dim=1))   # chroma map ignored
+    for c in range(3):
+        torch.testing.assert_close(got[:, c:c + 1], want, atol=1e-5, rtol=1e-4)
+    assert torch.equal(color.state_dict()["head.weight"][:, 4], torch.zeros_like(color.head.weight[:, 4]))

@@ -88,6 +88,12 @@ class Restorer(nn.Module):
         NaN when unknown); none by default. FBCNN uses it for teacher forcing of its controller."""
         return {}
 
+    def weights_from(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Weights of another model of this class to start training from (``init_from``), made
+        to fit this one: a gray model's weights for a colour model go through :func:`gray_to_color`;
+        weights that already fit are returned as they are."""
+        return gray_to_color(state, self.state_dict())
+
     @torch.no_grad()
     def restore_tensor(self, x: torch.Tensor, jpeg: DecodedJpeg) -> torch.Tensor:
         """(1, C, H, W) float in [0, 1] -> same shape, padded to ``pad_multiple`` at the bottom/right
@@ -195,6 +201,26 @@ class Restorer(nn.Module):
                 h.remove()
             self.train(was_training)
         return total / size ** 2
+
+
+def gray_to_color(state: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Adapt a gray model's weights to the colour model ``target`` (the same network with 3 input
+    and output channels): a convolution that read 1 channel reads R, G, B with a third of the weight
+    each (their mean), one that wrote 1 channel writes the same to all three. The colour model then
+    starts as the gray one applied to the mean of R, G, B, its correction added to each channel,
+    and training only has to learn colour. Tensors that already fit are returned as they are."""
+    out = {}
+    for k, v in state.items():
+        want = target.get(k)
+        if want is None or want.shape == v.shape:
+            out[k] = v
+        elif v.dim() == 4 and v.shape[1] == 1 and want.shape[1] == 3 and v.shape[0] == want.shape[0]:
+            out[k] = v.repeat(1, 3, 1, 1) / 3.0
+        elif v.dim() >= 1 and v.shape[0] == 1 and want.shape[0] == 3 and v.shape[1:] == want.shape[1:]:
+            out[k] = v.repeat(3, *([1] * (v.dim() - 1)))
+        else:
+            out[k] = v   # load_state_dict names the mismatch
+    return out
 
 
 def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:

@@ -383,7 +383,7 @@ PRESETS = {
                   "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray", "channels_last": True,
                   "val_every": 750, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
-    # FBCNN-C: the same network on RGB, started from the gray model (jarlib.train.gray_to_color:
+    # FBCNN-C: the same network on RGB, started from the gray model (jarlib.models.base.gray_to_color:
     # the first convolution reads the mean of R, G, B, the last writes to all three) so that the
     # CPU-hours go into colour, not into relearning deblocking
     "cpu_color": {

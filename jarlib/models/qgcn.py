@@ -164,6 +164,21 @@ class QGCN(Restorer):
         out = self.tail(y)
         return out + x if self.global_residual else out
 
+    def weights_from(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """:meth:`Restorer.weights_from`, with QGCN's first convolution adapted by hand: a gray
+        model's head reads (Y, luma map); the colour head reads (R, G, B, luma map, chroma map).
+        R, G, B get a third of the Y weight each, the luma map keeps its weight and the chroma map
+        starts at zero, so the colour model starts as the gray one applied to the mean of R, G, B
+        (and to the luma table) and training only has to learn colour."""
+        head = state.get("head.weight")
+        want = self.state_dict()["head.weight"]
+        if head is not None and head.shape[1] == 2 and want.shape[1] == 5 and head.shape[0] == want.shape[0]:
+            adapted = torch.zeros_like(want)
+            adapted[:, :3] = head[:, :1] / 3.0
+            adapted[:, 3] = head[:, 1]
+            state = {**state, "head.weight": adapted}
+        return super().weights_from(state)
+
     # --------------------------------------------------------------- the common restore interface
 
     @torch.no_grad()
