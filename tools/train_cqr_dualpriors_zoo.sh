@@ -3,7 +3,8 @@
 # auxiliary network before the restorer that uses it, and adds each to the zoo with the exact
 # command. Resumable: rerun it and finished runs are skipped (--resume continues a cut one); a model
 # already in the zoo is not added again.
-# About 100 CPU-minutes on 2 cores in all, zoo evaluations included. Never run two at once.
+# About 90 CPU-minutes on 2 cores in all (cqr_gray ~25, cqr_gray_mae ~20, dualpriors_gray ~25, the
+# ranker and the classifier a few each), plus the zoo evaluations. Never run two at once.
 set -euo pipefail
 PY=${PYTHON:-python}
 in_zoo () {

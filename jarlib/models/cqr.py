@@ -385,17 +385,17 @@ PRESETS = {
     "cpu": {
         "model_args": {"features": 24, "pairs": 1, "trunk": 1, "nl_inter": 12, "nl_window": 48,
                        "global_residual": True, "ranker": "cqr_ranker"},
-        "train": {"patch": 40, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+        "train": {"patch": 40, "batch": 16, "steps": 2000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 100, "loss": "l1 + 0.01*cqr_q + 0.9*cqr_f", "qf_range": [10, 30],
-                  "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
+                  "channels_last": False, "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
     # the same network with MAE alone (the paper's "w/o CQR" ablation)
     "cpu_mae": {
         "model_args": {"features": 24, "pairs": 1, "trunk": 1, "nl_inter": 12, "nl_window": 48,
                        "global_residual": True, "ranker": None},
-        "train": {"patch": 40, "batch": 16, "steps": 4000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+        "train": {"patch": 40, "batch": 16, "steps": 2000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 100, "loss": "l1", "qf_range": [10, 30],
-                  "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
+                  "channels_last": False, "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
     # RNAN's CAR layout (PAPERS.md §5.1, our reading: the paper does not give the size):
     # 64 features, 10 blocks, Adam 1e-4 halved every 1e5 iterations

@@ -246,6 +246,16 @@ PRESETS = {
                   "warmup": 0, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0,
                   "channels_last": True, "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 40]},
     },
+    # colour (RGB + luma and chroma maps) started from the zoo's gray model (QGCN.weights_from:
+    # it starts as the gray model on the mean of R, G, B) at stage 2's patch size
+    "cpu_color": {
+        "model_args": {"features": 32, "blocks": 4, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
+                       "global_dim": 32, "global_residual": True},
+        "train": {"mode": "rgb", "patch": 96, "batch": 8, "steps": 2000, "lr": 2e-4, "lr_min": 0.0,
+                  "schedule": "cosine", "warmup": 50, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0,
+                  "init_from": "qgcn_gray", "channels_last": True, "val_set": "live1_color",
+                  "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 40]},
+    },
     # the paper (§III-D): 64x64 patches, batch 256, Adam 1e-4 x0.1 every 20 epochs, QF 1-60;
     # then 256x256 patches, batch 32 (stage 2)
     "paper": {
