@@ -2,7 +2,7 @@
 set to the dominant QF estimated by ``jarlib.models.fbcnn.dominant_qf``) and FBCNN-A
 (``fbcnn_gray_double``), next to the paper's rows. The same computation as notebook 13, section 7.
 
-    python benchmarks/fbcnn_double_jpeg.py          # about 10 minutes on 2 cores
+    python benchmarks/fbcnn_double_jpeg.py          # about 25 minutes on 2 cores (1464 s measured)
     python benchmarks/fbcnn_double_jpeg.py --limit 3
 
 Writes ``benchmarks/results/fbcnn_table3.csv``.
