@@ -6,6 +6,7 @@ import torch
 
 from jarlib.jpeg import compress, encode_bytes
 from jarlib.models import ARCNN, DnCNN, MODELS, Restorer, build, decode_input, presets
+from jarlib.train import TrainConfig
 
 
 def test_arcnn_paper_size():
@@ -114,9 +115,11 @@ def test_restore_rejects_bad_input(bad, error, match):
 def test_presets_exist_and_build(name):
     table = presets(name)
     assert {"cpu", "paper"} <= set(table)
-    for preset in table.values():
+    for key, preset in table.items():
         model = build(name, **preset["model_args"])
         assert isinstance(model, Restorer)
+        cfg = TrainConfig.from_preset(name, key)          # every training setting is a known one
+        assert cfg.model == name and cfg.steps == preset["train"]["steps"]
 
 
 def test_macs_per_pixel_counts_every_application():
