@@ -167,3 +167,18 @@ def test_the_auxiliary_command_line(tmp_path, monkeypatch, camera, capsys):
     assert torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=False)["step"] == 2
     assert auxiliary.main(["ranker", "--out", out, "--steps", "3", "--resume", "-q"]) == 2   # another run's checkpoint
     assert "written by another run" in capsys.readouterr().err
+
+
+def test_relative_feature_loss_does_not_depend_on_the_ranker_scale():
+    from jarlib.models.cqr import feature_matching_loss
+
+    torch.manual_seed(0)
+    f_out, f_ref = [torch.randn(2, 4, 8, 8) for _ in range(3)], [torch.randn(2, 4, 8, 8) for _ in range(3)]
+    plain = feature_matching_loss(f_out, f_ref, (1, 3))
+    assert plain == pytest.approx(float(sum((f_out[i] - f_ref[i]).abs().mean() for i in (0, 2))))
+    rel = feature_matching_loss(f_out, f_ref, (1, 3), relative=True)
+    scaled = feature_matching_loss([10 * f for f in f_out], [10 * f for f in f_ref], (1, 3), relative=True)
+    assert float(scaled) == pytest.approx(float(rel), rel=1e-5)
+    assert float(feature_matching_loss([10 * f for f in f_out], [10 * f for f in f_ref], (1, 3))) == pytest.approx(10 * float(plain), rel=1e-5)
+    with pytest.raises(ValueError, match="feature_loss"):
+        CQR(features=6, nl_inter=3, feature_loss="l2")

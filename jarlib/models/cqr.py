@@ -204,6 +204,10 @@ class CQR(Restorer):
             checkpoint from :func:`train_ranker`), loaded when training starts; ``None`` trains
             with image losses only. Not part of this model's weights.
         feature_layers: the ranker layers (1-based) of the feature loss L_F.
+        feature_loss: ``"l1"`` (Eq. 5 as written: mean absolute difference) or ``"relative"`` (each
+            layer's difference divided by the mean absolute feature of the truth): the ranker's
+            activations have no fixed scale (the margin loss fixes only an order), so with
+            ``"l1"`` the weight β = 0.9 means something different for every ranker.
 
     ``forward(x)``: x (B, C, H, W) in [0, 1], H and W even (``restore`` pads to 8) -> restored image.
     In training with a ranker, ``forward(x, clean=...)`` returns ``(image, {"q": L_Q, "f": L_F})``.
@@ -211,10 +215,14 @@ class CQR(Restorer):
 
     def __init__(self, in_channels: int = 1, features: int = 24, pairs: int = 1, trunk: int = 1,
                  nl_inter: int = 12, nl_window: int = 48, global_residual: bool = True,
-                 ranker: Optional[str] = None, feature_layers: Sequence[int] = (2, 4)) -> None:
+                 ranker: Optional[str] = None, feature_layers: Sequence[int] = (2, 4),
+                 feature_loss: str = "l1") -> None:
         super().__init__()
         if pairs < 1:
             raise ValueError(f"pairs must be >= 1, got {pairs}")
+        if feature_loss not in ("l1", "relative"):
+            raise ValueError(f"feature_loss must be 'l1' or 'relative', got {feature_loss!r}")
+        self.feature_loss = feature_loss
         self.in_channels = in_channels
         self.global_residual = global_residual
         self.head = nn.Conv2d(in_channels, features, 3, padding=1)
@@ -236,7 +244,7 @@ class CQR(Restorer):
         with torch.no_grad():
             f_ref = ranker.features(clean)
         l_q = torch.sigmoid(-ranker.score_features(f_out)).mean()
-        l_f = sum(F.l1_loss(f_out[i - 1], f_ref[i - 1]) for i in self.feature_layers)
+        l_f = feature_matching_loss(f_out, f_ref, self.feature_layers, self.feature_loss == "relative")
         return out, {"q": l_q, "f": l_f}
 
     def output_image(self, out: Any) -> torch.Tensor:
@@ -258,6 +266,18 @@ class CQR(Restorer):
         if not self._ranker:
             self.attach_ranker(load_ranker(self.ranker_source))
         return {"clean": batch.clean}
+
+
+def feature_matching_loss(f_out: Sequence[torch.Tensor], f_ref: Sequence[torch.Tensor], layers: Sequence[int],
+                          relative: bool = False) -> torch.Tensor:
+    """L_F (paper Eq. 5): the mean absolute difference of the ranker's activations at ``layers``
+    (1-based) for the output and the truth, summed over layers; ``relative`` divides each layer's
+    term by the truth's mean absolute activation (a scale-free L_F)."""
+    total = f_out[0].new_zeros(())
+    for i in layers:
+        term = F.l1_loss(f_out[i - 1], f_ref[i - 1])
+        total = total + (term / f_ref[i - 1].abs().mean().clamp_min(1e-8) if relative else term)
+    return total
 
 
 def _aux(out: Any, key: str) -> torch.Tensor:
