@@ -39,7 +39,8 @@ TV_ITERS = 60                 # HQS iterations of the hand-made example
 K_SWEEP = [1, 2, 3]           # stages of the small models of the K sweep
 SWEEP_STEPS = 400             # their training steps
 SWEEP_IMAGES = 10             # LIVE1 images they are scored on
-EVAL_SETS = ["classic5", "live1_gray", "bsds500_val"]
+EVAL_LIVE = False             # True: measure the zoo model here; False: what `zoo add` recorded
+EVAL_SETS = ["classic5", "live1_gray", "bsds500_val"]   # with EVAL_LIVE (Table 1's BSDS500: the 100 val images)
 QUALITIES = [10, 20, 30]
 MAX_IMAGES = None
 """),
@@ -66,7 +67,7 @@ HAVE_DATA = data_root(required=False) is not None
 score_set = evaluation_source("live1_gray")
 if SMOKE:
     TV_ITERS, K_SWEEP, SWEEP_STEPS, SWEEP_IMAGES = 5, [1, 2], 3, 1
-    EVAL_SETS, QUALITIES, MAX_IMAGES, CROP = ["classic5"], [10], 1, 64
+    EVAL_LIVE, EVAL_SETS, QUALITIES, MAX_IMAGES, CROP = True, ["classic5"], [10], 1, 64
 torch.manual_seed(SEED)
 image_name, clean, box = demo_image(IMAGE, CROP)
 jpeg = compress(clean, 10)
@@ -145,6 +146,12 @@ plt.tight_layout()
 assert 0 <= acc["accuracy"] <= 1
 """),
 md("""
+The zoo recorded for the shipped classifier (12 k parameters, 1,000 steps, 42 s of training; 116
+LIVE1 patches it never saw): **97.4% right** — 97.0% of the clean patches, 100% at QF 10, 98.3% at
+QF 20 and 95.3% at QF 30. The finer the quantization, the closer a JPEG gradient is to a clean one.
+Its input gradient (right panel) is the direction in which the g-step moves the gradients.
+"""),
+md("""
 ## 3. Inside the unrolled model (Fig. 5)
 
 x_k, u_k and g_k (horizontal) at each stage of the shipped model, on the crop:
@@ -213,13 +220,18 @@ Caution: its DCSC row is the erratum's (8x8 SSIM) while other rows seem copied f
 papers, so the SSIM column mixes conventions; its BSDS500 is the 100 *val* images.
 """),
 code("""
-scores = {s: evaluate_restorer(model.restore, evaluation_source(s), QUALITIES, "arcnn", limit=MAX_IMAGES) for s in EVAL_SETS}
+if EVAL_LIVE:
+    scores = {s: evaluate_restorer(model.restore, evaluation_source(s), QUALITIES, "arcnn", limit=MAX_IMAGES) for s in EVAL_SETS}
+else:   # measured on every image by `python -m jarlib.zoo add` (both SSIM windows; this table uses the 8x8 one)
+    scores = {s: {q: ({**v, "ssim": v["ssim_uniform8"], "ssim_jpeg": v["ssim_uniform8_jpeg"]} if isinstance(v, dict) else v)
+                  for q, v in m.items()} for s, m in zoo.info(ZOO_MODEL)["metrics"].items()}
+    print(f"recorded by: {zoo.info(ZOO_MODEL)['command']}")
 display(Markdown("PSNR / SSIM (8x8 uniform) / PSNR-B, Y" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "") + "\\n\\n"
                  + side_by_side({"ours": scores}, "dualpriors", "Table 1", ["DUALPRIORS", "DnCNN", "DCSC"])))
 for s in scores.values():
     for q in map(str, QUALITIES):
         assert s[q]["psnr"] > s[q]["psnr_jpeg"]
-if HAVE_DATA and MAX_IMAGES is None and "live1_gray" in scores:
+if (HAVE_DATA or not EVAL_LIVE) and MAX_IMAGES is None and "live1_gray" in scores:
     g = scores["live1_gray"]["10"]["psnr"] - scores["live1_gray"]["10"]["psnr_jpeg"]
     print(f"LIVE1 QF10: {g:+.2f} dB over JPEG, target +1.1: {'met' if g >= 1.1 else 'missed'}")
 """),
