@@ -111,6 +111,10 @@ def plan(models: Sequence[str], sets: Optional[Sequence[str]] = None) -> list[tu
     return out
 
 
+def _row_key(row: dict[str, Any]) -> tuple[str, str, str, int]:
+    return row["model"], row["set"], row["mode"], int(row["qf"])
+
+
 def _expected_images(dataset: str, limit: Optional[int]) -> int:
     from jarlib.data.registry import dataset_info
 
@@ -137,7 +141,7 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     if unknown:
         raise ValueError(f"no zoo model {', '.join(unknown)}; available: {', '.join(zoo.available())}")
     todo = plan(models, sets)
-    table = {(r["model"], r["set"], r["mode"], int(r["qf"])): dict(r) for r in previous}
+    table = {_row_key(r): dict(r) for r in previous}
     loaded: dict[str, Any] = {}
     speed: dict[str, float] = {}
     bar = tqdm(todo, desc="benchmark", unit="set", disable=not progress, file=sys.stderr)
@@ -257,9 +261,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    table = {(r["model"], r["set"], r["mode"], int(r["qf"])): r for r in [*previous, *rows]}
-    save(list(table.values()))
-    print(summary(rows))
+    print(summary(rows))      # run() saved after each set it computed; reused rows are in OUT already
     print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
 
