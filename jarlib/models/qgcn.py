@@ -170,10 +170,9 @@ class QGCN(Restorer):
         R, G, B get a third of the Y weight each, the luma map keeps its weight and the chroma map
         starts at zero, so the colour model starts as the gray one applied to the mean of R, G, B
         (and to the luma table) and training only has to learn colour."""
-        head = state.get("head.weight")
-        want = self.state_dict()["head.weight"]
+        head, want = state.get("head.weight"), self.head.weight
         if head is not None and head.shape[1] == 2 and want.shape[1] == 5 and head.shape[0] == want.shape[0]:
-            adapted = torch.zeros_like(want)
+            adapted = torch.zeros_like(want.detach())
             adapted[:, :3] = head[:, :1] / 3.0
             adapted[:, 3] = head[:, 1]
             state = {**state, "head.weight": adapted}
