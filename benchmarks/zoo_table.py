@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from jarlib import zoo
+from jarlib.atomic import write_text_atomic
 
 OUT = Path(__file__).resolve().parent / "results" / "zoo.md"
 SET_NAMES = {"live1_gray": "LIVE1", "classic5": "Classic5", "bsds500_val": "BSDS500 val",
@@ -40,10 +41,7 @@ def table() -> str:
 def main() -> None:
     text = table()
     print(text)
-    OUT.parent.mkdir(exist_ok=True)
-    tmp = OUT.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(OUT)
+    write_text_atomic(OUT, text)
     print(f"wrote {OUT}")
 
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Optional
+
+from jarlib.atomic import atomic_path, write_text_atomic
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 GRAY_SETS = ("classic5", "live1_gray", "bsds500_test", "bsds500_val")
@@ -181,14 +182,11 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: Optional[Sequ
     """The rows as CSV (``columns``, default :data:`COLUMNS`; None written blank), written to a
     temporary file and renamed, so a reader never sees half a table."""
     columns = list(columns or COLUMNS)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=columns)
         w.writeheader()
         for r in rows:
             w.writerow({k: ("" if r.get(k) is None else r[k]) for k in columns})
-    os.replace(tmp, path)
 
 
 def read_csv(path: Path) -> list[dict[str, Any]]:
@@ -251,10 +249,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     def save(rows: list[dict[str, Any]]) -> None:
         write_csv(rows, out)
-        md = out.with_suffix(".md")
-        tmp = md.with_name(f".{md.name}.tmp-{os.getpid()}")
-        tmp.write_text(summary(rows))
-        os.replace(tmp, md)
+        write_text_atomic(out.with_suffix(".md"), summary(rows))
 
     try:
         rows = run(args.models, args.sets, args.qfs, args.limit, not args.quiet, previous, save)

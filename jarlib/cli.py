@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
+
+from jarlib.atomic import atomic_path
 
 JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
 AUTO_MODELS = {"gray": "fbcnn_gray", "color": "fbcnn_color"}
@@ -111,14 +112,9 @@ def write_png_atomic(img: np.ndarray, path: Path, icc_profile: Optional[bytes] =
     an interrupted run never leaves a half-written image."""
     from PIL import Image
 
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        kwargs = {"icc_profile": icc_profile} if icc_profile else {}
+    kwargs = {"icc_profile": icc_profile} if icc_profile else {}
+    with atomic_path(path) as tmp:
         Image.fromarray(img).save(tmp, format="PNG", **kwargs)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 @dataclass

@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jarlib import models as model_registry
+from jarlib.atomic import atomic_path, write_text_atomic
 
 CHECKPOINT_FORMAT = "jarlib-checkpoint-1"
 
@@ -369,18 +370,8 @@ class CheckpointError(RuntimeError):
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically: a temporary file in the same folder, fsync, rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -624,9 +615,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     hist = Path(args.out) / "history.json"
-    tmp = hist.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({"config": cfg.to_dict(), "step": result.step, "history": result.history}, indent=1))
-    os.replace(tmp, hist)
+    write_text_atomic(hist, json.dumps({"config": cfg.to_dict(), "step": result.step, "history": result.history},
+                                       indent=1))
     print(f"step {result.step}/{cfg.steps}; checkpoint {result.checkpoint}; history {hist}")
     return 0
 

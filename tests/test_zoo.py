@@ -40,7 +40,7 @@ def test_load_and_restore(name):
     assert not model.training
     state = torch.load(zoo.ZOO_DIR / zoo.info(name)["file"], weights_only=True)
     assert sum(v.numel() for k, v in state.items() if "running" not in k and "num_batches" not in k) \
-        == zoo.info(name)["parameters"]
+        == zoo.info(name)["parameters"] + zoo.info(name).get("frozen_parameters", 0)
     img = (np.add.outer(np.arange(37), np.arange(45)) * 3 % 256).astype(np.uint8)
     out = model.restore(encode_bytes(img, 10))
     assert out.shape == img.shape and out.dtype == np.uint8

@@ -9,7 +9,6 @@ and what a zoo model makes of the JPEG bytes, each with its PSNR over the whole 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import matplotlib
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from jarlib import zoo  # noqa: E402
+from jarlib.atomic import atomic_path  # noqa: E402
 from jarlib.data import sample_images  # noqa: E402
 from jarlib.jpeg import decode_bytes, encode_bytes  # noqa: E402
 from jarlib.metrics import psnr  # noqa: E402
@@ -46,10 +46,8 @@ def main() -> None:
         ax.set_axis_off()
     fig.tight_layout()
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.stem}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=80, bbox_inches="tight")
-    os.replace(tmp, out)
+    with atomic_path(out, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=80, bbox_inches="tight")
     print(f"wrote {out}: " + "; ".join(t for t, _ in panels[1:]))
 
 

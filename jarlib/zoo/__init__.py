@@ -24,6 +24,7 @@ from typing import Any, Optional, Sequence
 import torch
 
 from jarlib import models as model_registry
+from jarlib.atomic import write_text_atomic
 
 ZOO_DIR = Path(__file__).resolve().parent
 MANIFEST = ZOO_DIR / "manifest.json"
@@ -129,9 +130,7 @@ def evaluate(model: model_registry.Restorer, sets: Optional[Sequence[str]] = Non
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
 def _auxiliary(kind: str) -> tuple[Any, Any]:
@@ -197,6 +196,14 @@ def earlier_cpu_minutes(init_from: Optional[str]) -> float:
     return state["seconds"] / 60 + earlier_cpu_minutes(state.get("config", {}).get("init_from"))
 
 
+def frozen_parameters(model: torch.nn.Module) -> dict[str, int]:
+    """``{"frozen_parameters": n}`` for the parameters a model stores but does not train (Dual
+    priors' classifier, frozen inside it), else ``{}``: the weights file holds ``parameters`` +
+    ``frozen_parameters`` numbers."""
+    frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    return {"frozen_parameters": frozen} if frozen else {}
+
+
 def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[Sequence[str]] = None,
         qfs: Sequence[int] = EVAL_QFS, half: bool = True) -> dict[str, Any]:
     """Export a training checkpoint into the zoo as ``weights/<name>.pt`` and write its manifest entry.
@@ -224,6 +231,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
         "file": rel, "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
         "dtype": "float16" if half else "float32", "parameters": fp32.num_parameters(),
+        **frozen_parameters(fp32),
         "training": {"data": cfg.train_set, "mode": cfg.mode, "qf_range": list(cfg.qf_range),
                      "steps": run["step"], "patch": cfg.patch, "batch": cfg.batch,
                      "cpu_minutes": round(run["seconds"] / 60, 1),
