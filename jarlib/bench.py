@@ -5,7 +5,8 @@
 
 It keeps the rows of the CSV it writes that still match (same weights, images and QFs) and computes
 only the rest, saving after each model and set: an interrupted run resumes, and a new zoo model is
-added with ``--models NAME`` (``--fresh`` recomputes everything).
+added with ``--models NAME`` (``--fresh`` recomputes everything). Each model is timed once, when
+first loaded; ``--retime`` times every model of the table again (run it alone on the machine).
 
 Gray models are scored on Classic5, LIVE1, BSDS500 test (200, the FBCNN / QGCN protocol) and
 BSDS500 val (100, the DCSC / Dual priors protocol) with FBCNN's gray convention (MATLAB Y); colour
@@ -178,6 +179,24 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     return [r for k, r in table.items() if k in wanted]
 
 
+def retime(rows: Sequence[dict[str, Any]], repeats: int = 5, progress: bool = True) -> list[dict[str, Any]]:
+    """``rows`` with ``ms_512`` measured again for every model in them (nothing else recomputed).
+
+    The benchmark times each model once, when it first loads it, so anything else running on the
+    machine at that moment inflates that model's number; run this alone, after the benchmark."""
+    from tqdm import tqdm
+
+    from jarlib import zoo
+
+    names = list(dict.fromkeys(r["model"] for r in rows))
+    speed = {}
+    for name in tqdm(names, desc="timing", unit="model", disable=not progress, file=sys.stderr):
+        if zoo.info(name)["sha256"][:12] not in {r["weights_sha256"] for r in rows if r["model"] == name}:
+            raise ValueError(f"{name}: the zoo's weights changed since the benchmark; rerun it for this model first")
+        speed[name] = round(restore_ms(zoo.load(name), repeats), 1)
+    return [{**r, "ms_512": speed[r["model"]]} for r in rows]
+
+
 def write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: Optional[Sequence[str]] = None) -> None:
     """The rows as CSV (``columns``, default :data:`COLUMNS`; None written blank), written to a
     temporary file and renamed, so a reader never sees half a table."""
@@ -242,6 +261,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--out", default=str(OUT_DIR / "benchmark.csv"), help="CSV to write (a .md summary is written next to it)")
     parser.add_argument("--fresh", action="store_true",
                         help="recompute everything (default: keep the rows of OUT that still match, add the rest)")
+    parser.add_argument("--retime", action="store_true",
+                        help="only measure ms_512 again for every model in OUT (run it alone on the machine)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -252,6 +273,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         write_text_atomic(out.with_suffix(".md"), summary(rows))
 
     try:
+        if args.retime:
+            if not previous:
+                raise ValueError(f"--retime needs a benchmark table; {out} does not exist")
+            save(retime(previous, progress=not args.quiet))
+            print(f"timed again: {out}")
+            return 0
         rows = run(args.models, args.sets, args.qfs, args.limit, not args.quiet, previous, save)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

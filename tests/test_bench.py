@@ -66,3 +66,21 @@ def test_a_second_run_keeps_matching_rows_and_adds_the_rest(tmp_path, monkeypatc
                                                                    ("arcnn_gray", 10)]
     assert bench.main([*args, "--qfs", "10", "--fresh"]) == 0   # starts over
     assert len(bench.read_csv(out)) == 1 and len(calls) == 3
+
+
+@needs_data
+def test_retime_measures_only_the_speed_again(tmp_path, monkeypatch):
+    out = tmp_path / "b.csv"
+    args = ["--models", "dcsc_gray", "--sets", "live1_gray", "--qfs", "10", "--limit", "1", "-q", "--out", str(out)]
+    assert bench.main(args) == 0
+    first = bench.read_csv(out)
+    monkeypatch.setattr(bench, "restore_ms", lambda model, repeats=5: 123.0)
+    assert bench.main(["--retime", "-q", "--out", str(out)]) == 0
+    again = bench.read_csv(out)
+    assert again[0]["ms_512"] == 123.0 and {**again[0], "ms_512": first[0]["ms_512"]} == first[0]
+    assert "| 123 |" in (tmp_path / "b.md").read_text()
+
+
+def test_retime_without_a_table_is_a_clear_error(tmp_path, capsys):
+    assert bench.main(["--retime", "-q", "--out", str(tmp_path / "none.csv")]) == 2
+    assert "needs a benchmark table" in capsys.readouterr().err

@@ -16,6 +16,7 @@ The full table takes CPU-hours, so it is computed by a command and stored:
 ```bash
 python -m jarlib.bench            # -> benchmarks/results/benchmark.csv and benchmark.md (README)
 python -m jarlib.bench --sets live1_gray --qfs 5 50 60 70 80 90 --out benchmarks/results/qf_sweep.csv
+python -m jarlib.bench --retime   # each model's ms per 512x512 image again, with nothing else running
 ```
 
 The second command adds the QFs of the sweep (section 2) that the first does not measure. Both
