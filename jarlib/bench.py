@@ -46,8 +46,15 @@ PAPER_ROWS = {
     ("fbcnn", "color"): ("fbcnn", "Table 2", "FBCNN-C"),
     ("qgcn", "gray"): ("qgcn", "Table III", "QGCN"),
     ("qgcn", "color"): ("qgcn", "Table II", "QGCN"),
+    ("cqr", "gray"): ("cqr", "Table 2", "CQR"),
+    ("dualpriors", "gray"): ("dualpriors", "Table 1", "DUALPRIORS"),
 }
-PAPER_SSIM_WINDOW = {"fbcnn": "gaussian11", "qgcn": "uniform8", "dcsc": "uniform8"}
+PAPER_SSIM_WINDOW = {"fbcnn": "gaussian11", "qgcn": "uniform8", "dcsc": "uniform8", "dualpriors": "uniform8",
+                     "cqr": "unstated"}
+ABLATIONS = {"qgcn": {"global_branch": False, "use_qmap": False}, "cqr": {"ranker": None}}
+"""Model arguments that make a zoo model one of its paper's ablations (QCN, QGCN without the map,
+CQR without the ranker): the paper has no row for it in the compared table, so its paper columns
+hold only the JPEG row."""
 
 COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ssim_uniform8", "psnrb",
            "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg", "gain",
@@ -55,9 +62,11 @@ COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ss
            "paper_jpeg_psnr", "paper_jpeg_ssim", "paper_jpeg_psnrb", "parameters", "ms_512", "training_qf", "weights_sha256"]
 
 
-def paper_reference(family: str, mode: str, dataset: str, qf: int) -> dict[str, Any]:
+def paper_reference(family: str, mode: str, dataset: str, qf: int,
+                    model_args: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """The paper's row for a model family on ``dataset`` at ``qf``, and that paper's JPEG row
-    (empty fields when the paper has no such row)."""
+    (empty fields when the paper has no such row; only the JPEG row for an ablation, see
+    :data:`ABLATIONS`, given the zoo model's ``model_args``)."""
     from jarlib.papers import PAPER_SET_NAMES, paper_rows
 
     out: dict[str, Any] = {k: None for k in COLUMNS if k.startswith("paper")}
@@ -68,12 +77,14 @@ def paper_reference(family: str, mode: str, dataset: str, qf: int) -> dict[str, 
     name = PAPER_SET_NAMES.get(paper, {}).get(dataset)
     if name is None:
         return out
-    rows = paper_rows(paper, table, name, qf=qf, method=method)
+    ablation = any(k in (model_args or {}) and model_args[k] == v for k, v in ABLATIONS.get(family, {}).items())
+    rows = [] if ablation else paper_rows(paper, table, name, qf=qf, method=method)
     jpeg = paper_rows(paper, table, name, qf=qf, method="JPEG")
     if not jpeg and paper == "dcsc" and name != "BSD500":
         # the erratum prints no JPEG row; FBCNN's Table 1 has the same inputs (not for BSDS500 val)
         jpeg = paper_rows("fbcnn", "Table 1", name, qf=qf, method="JPEG")
-    out.update(paper=f"{paper} {table}", paper_method=method, paper_ssim_window=PAPER_SSIM_WINDOW[paper])
+    out.update(paper=f"{paper} {table}", paper_method=None if ablation else method,
+               paper_ssim_window=PAPER_SSIM_WINDOW[paper])
     if rows:
         out.update(paper_psnr=rows[0].psnr, paper_ssim=rows[0].ssim, paper_psnrb=rows[0].psnrb)
     if jpeg:
@@ -131,8 +142,9 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
 
     A model's rows for one set are taken from ``previous`` (rows of an earlier run) when they cover
     every QF asked for, on the same number of images, with the same weights (``weights_sha256``), so an
-    interrupted or extended benchmark only computes what is missing. ``save(rows)`` is called after
-    each (model, set) with every row so far: ``previous`` rows outside this run kept, in their order."""
+    interrupted or extended benchmark only computes what is missing (the papers' columns of reused
+    rows are looked up again). ``save(rows)`` is called after each (model, set) it computes and once
+    at the end, with every row so far: ``previous`` rows outside this run kept, in their order."""
     from tqdm import tqdm
 
     from jarlib import zoo
@@ -154,6 +166,8 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
         if all(r is not None and r.get("weights_sha256") == sha and r["images"] == _expected_images(dataset, limit)
                for r in old):
             bar.set_postfix_str(f"{name} on {dataset}: from the earlier run")
+            for r, q in zip(old, qfs):   # the papers' columns are looked up again (cheap, and may have been corrected)
+                r.update(paper_reference(entry["model"], mode, dataset, q, entry["model_args"]))
             continue
         bar.set_postfix_str(f"{name} on {dataset}")
         if name not in loaded:
@@ -168,13 +182,15 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
                 "qf": q, **{k: round(s[k], 4) for k in ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg",
                                                        "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")},
                 "gain": round(s["psnr"] - s["psnr_jpeg"], 4),
-                **paper_reference(entry["model"], mode, dataset, q),
+                **paper_reference(entry["model"], mode, dataset, q, entry["model_args"]),
                 "parameters": entry["parameters"], "ms_512": round(speed[name], 1),
                 "training_qf": "-".join(map(str, entry["training"].get("qf_range", []))),
                 "weights_sha256": sha,
             }
         if save is not None:
             save(list(table.values()))
+    if save is not None:
+        save(list(table.values()))   # also when every row was reused (their papers' columns are refreshed)
     wanted = {(m, s, mode, q) for m, s, mode in todo for q in qfs}
     return [r for k, r in table.items() if k in wanted]
 
@@ -283,7 +299,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(summary(rows))      # run() saved after each set it computed; reused rows are in OUT already
+    print(summary(rows))      # run() saved the table after each set it computed and at the end
     print(f"wrote {out} and {out.with_suffix('.md')}")
     return 0
 

@@ -84,3 +84,15 @@ def test_retime_measures_only_the_speed_again(tmp_path, monkeypatch):
 def test_retime_without_a_table_is_a_clear_error(tmp_path, capsys):
     assert bench.main(["--retime", "-q", "--out", str(tmp_path / "none.csv")]) == 2
     assert "needs a benchmark table" in capsys.readouterr().err
+
+
+def test_ablations_have_no_paper_row_but_keep_the_jpeg_row():
+    full = bench.paper_reference("qgcn", "gray", "live1_gray", 10, {"global_branch": True, "use_qmap": True})
+    qcn = bench.paper_reference("qgcn", "gray", "live1_gray", 10, {"global_branch": False, "use_qmap": True})
+    assert full["paper_method"] == "QGCN" and full["paper_psnr"] is not None
+    assert qcn["paper_method"] is None and qcn["paper_psnr"] is None
+    assert qcn["paper_jpeg_psnr"] == full["paper_jpeg_psnr"] is not None
+    assert bench.paper_reference("cqr", "gray", "live1_gray", 10, {"ranker": None})["paper_psnr"] is None
+    assert bench.paper_reference("cqr", "gray", "live1_gray", 10, {"ranker": "cqr_ranker"})["paper_method"] == "CQR"
+    dp = bench.paper_reference("dualpriors", "gray", "bsds500_val", 10)
+    assert dp["paper_psnr"] == 29.48 and dp["paper_ssim_window"] == "uniform8"

@@ -110,3 +110,14 @@ def test_evaluate_classifier():
     torch.manual_seed(0)
     m = evaluate_classifier(GradientClassifier((4,) * 6, hidden=4), [data.camera()], per_image=2)
     assert m["patches"] == 2 and 0 <= m["accuracy"] <= 1 and set(m["accuracy_by_qf"]) == {"10", "20", "30"}
+
+
+def test_stage_sweep_rows():
+    """Fig. 8's sweep: one row per K, each model built with K stages from preset cpu_sweep."""
+    from jarlib.models.dual_priors import stage_sweep
+
+    cam = data.camera()
+    rows = stage_sweep([1, 2], steps=2, limit=1, images=[("camera", cam)], dataset=[("camera", cam[:64, :64])])
+    assert [r["stages"] for r in rows] == [1, 2] and all(r["steps"] == 2 and r["images"] == 1 for r in rows)
+    assert all(r["gain"] == pytest.approx(r["psnr"] - r["psnr_jpeg"], abs=1e-3) and r["alpha"] > 0 for r in rows)
+    assert presets("dualpriors")["cpu_sweep"]["model_args"]["features"] < presets("dualpriors")["cpu"]["model_args"]["features"]

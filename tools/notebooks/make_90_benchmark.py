@@ -55,8 +55,10 @@ md("""
 Gray models: FBCNN's gray convention (MATLAB Y). `ssim` uses the 11x11 Gaussian window (FBCNN),
 `ssim_uniform8` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors); the
 paper's column uses its own window (`paper_ssim_window`). "BSDS500" means `bsds500_test` (200
-images) for FBCNN and QGCN and `bsds500_val` (100) for DCSC: each paper row sits next to the set it
-was measured on.
+images) for FBCNN and QGCN and `bsds500_val` (100) for DCSC, CQR and Dual priors: each paper row
+sits next to the set it was measured on. Zoo models that are ablations (QCN, QGCN without the
+map, CQR without the ranker) get no paper number: their papers print none for them. CQR does not
+say which SSIM window it used.
 """),
 code("""
 if RERUN or not csv_path.exists():
