@@ -13,6 +13,8 @@ Taught in ``notebooks/01_artifacts_and_metrics.ipynb`` and ``13_fbcnn.ipynb``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
@@ -122,6 +124,26 @@ def render_qf_explorer(img: np.ndarray, qf: int, box: Box | None = None,
     return fig
 
 
+def _figure_under(controls: list, draw: Callable[[], Figure]):
+    """``controls`` in a row above an ``Output`` that shows ``draw()``'s figure, redrawn whenever
+    a control's value changes (the wiring every explorer here shares)."""
+    import ipywidgets as widgets
+
+    out = widgets.Output()
+
+    def redraw(_change: object = None) -> None:
+        out.clear_output(wait=True)
+        with out:
+            fig = draw()
+            plt.show()
+            plt.close(fig)
+
+    for w in controls:
+        w.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(controls) if len(controls) > 1 else controls[0], out])
+
+
 def qf_explorer(img: np.ndarray, qf: int = 10, box: Box | None = None):
     """An ipywidgets explorer: QF slider and block-position sliders around :func:`render_qf_explorer`.
 
@@ -137,19 +159,8 @@ def qf_explorer(img: np.ndarray, qf: int = 10, box: Box | None = None):
                             description="block row", continuous_update=False)
     col = widgets.IntSlider(value=box[1], min=box[1], max=box[1] + box[3] - 1, step=BLOCK,
                             description="block col", continuous_update=False)
-    out = widgets.Output()
-
-    def redraw(_change: object = None) -> None:
-        out.clear_output(wait=True)
-        with out:
-            fig = render_qf_explorer(img, quality.value, box, (row.value, col.value))
-            plt.show()
-            plt.close(fig)
-
-    for w in (quality, row, col):
-        w.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox([quality, row, col]), out])
+    return _figure_under([quality, row, col],
+                         lambda: render_qf_explorer(img, quality.value, box, (row.value, col.value)))
 
 
 def render_qf_control(model, jpeg: np.ndarray, clean: np.ndarray | None, qf: float, box: Box | None = None) -> Figure:
@@ -186,18 +197,7 @@ def qf_control(model, jpeg: np.ndarray, clean: np.ndarray | None = None, box: Bo
 
     quality = widgets.IntSlider(value=int(round(model.predict_qf(jpeg))), min=1, max=100, step=1,
                                 description="QF", continuous_update=False)
-    out = widgets.Output()
-
-    def redraw(_change: object = None) -> None:
-        out.clear_output(wait=True)
-        with out:
-            fig = render_qf_control(model, jpeg, clean, quality.value, box)
-            plt.show()
-            plt.close(fig)
-
-    quality.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([quality, out])
+    return _figure_under([quality], lambda: render_qf_control(model, jpeg, clean, quality.value, box))
 
 
 def render_table_edit(model, data: bytes, clean: np.ndarray | None, scale: float, box: Box | None = None) -> Figure:
@@ -238,15 +238,4 @@ def table_editor(model, data: bytes, clean: np.ndarray | None = None, box: Box |
 
     scale = widgets.FloatLogSlider(value=1.0, base=2, min=-2, max=2, step=0.25, description="table x",
                                    continuous_update=False)
-    out = widgets.Output()
-
-    def redraw(_change: object = None) -> None:
-        out.clear_output(wait=True)
-        with out:
-            fig = render_table_edit(model, data, clean, scale.value, box)
-            plt.show()
-            plt.close(fig)
-
-    scale.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([scale, out])
+    return _figure_under([scale], lambda: render_table_edit(model, data, clean, scale.value, box))
