@@ -18,6 +18,7 @@ from jarlib.data import (
     draw_quality,
     draw_shift,
     evaluation_images,
+    evaluation_sets,
     evaluation_source,
     list_images,
     load_dataset,
@@ -168,6 +169,7 @@ def test_demo_image_and_evaluation_images_use_the_data_sets_when_installed(datas
     pairs = evaluation_images("classic5", limit=2)
     assert [s for s, _ in pairs] == [s for s, _ in load_dataset("classic5", limit=2)]
     assert evaluation_source("classic5") == "classic5"
+    assert evaluation_sets(["classic5", "live1_gray"]) == {"classic5": "classic5", "live1_gray": "live1_gray"}
 
 
 def test_demo_image_and_evaluation_images_fall_back_to_the_samples(monkeypatch):
@@ -181,6 +183,8 @@ def test_demo_image_and_evaluation_images_fall_back_to_the_samples(monkeypatch):
     pairs = evaluation_images("live1_color", mode="rgb", limit=2)
     assert [s for s, _ in pairs] == list(sample_images("rgb"))[:2] and pairs[0][1].ndim == 3
     assert isinstance(evaluation_source("live1_gray"), list)
+    sets = evaluation_sets(["classic5", "live1_gray"], mode="rgb")       # the samples once, not once per set
+    assert list(sets) == ["samples"] and [s for s, _ in sets["samples"]] == list(sample_images("rgb"))
     with pytest.raises(ValueError, match="mode"):
         demo_image(mode="L")
 

@@ -4,7 +4,7 @@
 - degrade:  ``single_jpeg``, ``double_jpeg`` (FBCNN's non-aligned double JPEG) and their random-QF
   versions ``random_single_jpeg``, ``random_double_jpeg`` (``draw_quality``, ``draw_shift``)
 - samples:  ``sample_images`` (photos bundled with scikit-image: no data set needed), ``demo_image``,
-  ``evaluation_source`` and ``evaluation_images`` (a data set when installed, else the samples:
+  ``evaluation_source``, ``evaluation_sets`` and ``evaluation_images`` (a data set when installed, else the samples:
   notebooks run anywhere)
 - patches:  ``JpegPatchDataset`` (on-the-fly (compressed, clean, qf) training patches)
 - manifest: ``jarlib.data.manifest.verify`` (counts and SHA-256 against ``data/datasets.json``;
@@ -31,11 +31,11 @@ from jarlib.data.registry import (
     load_dataset,
     load_image,
 )
-from jarlib.data.samples import demo_image, evaluation_images, evaluation_source, sample_images
+from jarlib.data.samples import demo_image, evaluation_images, evaluation_sets, evaluation_source, sample_images
 
 __all__ = [
     "DATASETS", "DatasetInfo", "DatasetNotFoundError", "data_root", "dataset_info", "list_images",
     "load_dataset", "load_image", "double_jpeg", "single_jpeg", "DoubleJpeg", "draw_quality",
     "draw_shift", "random_double_jpeg", "random_single_jpeg", "JpegPatchDataset", "PatchSample",
-    "sample_images", "demo_image", "evaluation_source", "evaluation_images",
+    "sample_images", "demo_image", "evaluation_source", "evaluation_sets", "evaluation_images",
 ]

@@ -8,6 +8,8 @@ convention as ``LIVE1/gray``; ``camera`` is gray already.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from jarlib.color import to_gray_y
@@ -90,6 +92,16 @@ def evaluation_source(name: str, mode: str = "gray") -> str | list[tuple[str, np
     from jarlib.data.registry import data_root
 
     return name if data_root(required=False) is not None else list(sample_images(mode).items())
+
+
+def evaluation_sets(names: Sequence[str], mode: str = "gray") -> dict[str, str | list[tuple[str, np.ndarray]]]:
+    """``{label: source}`` to evaluate on: each data set of ``names`` under its own name when the data
+    sets are installed, else the sample images once, as ``"samples"`` (not once per name)."""
+    from jarlib.data.registry import data_root
+
+    if data_root(required=False) is not None:
+        return {n: n for n in names}
+    return {"samples": list(sample_images(mode).items())}
 
 
 def evaluation_images(name: str, mode: str = "gray", limit: int | None = None) -> list[tuple[str, np.ndarray]]:

@@ -53,7 +53,7 @@ from IPython.display import Markdown, display
 
 from jarlib import train as T
 from jarlib import zoo
-from jarlib.data import data_root, evaluation_source, load_dataset, sample_images
+from jarlib.data import data_root, evaluation_sets, evaluation_source, load_dataset, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.models import CQR, presets
@@ -252,8 +252,7 @@ code("""
 mae = zoo.load(ZOO_MAE)
 scores = {}
 if EVAL_LIVE:
-    for s in EVAL_SETS:
-        src = evaluation_source(s)
+    for s, src in evaluation_sets(EVAL_SETS).items():
         scores[s] = (evaluate_restorer(cqr.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES),
                      evaluate_restorer(mae.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES))
 else:   # measured on every image by `python -m jarlib.zoo add` (the command in each manifest entry)

@@ -60,7 +60,7 @@ from PIL import Image
 
 from jarlib import train as T
 from jarlib import widgets, zoo
-from jarlib.data import data_root, demo_image, double_jpeg, evaluation_images, evaluation_source, sample_images
+from jarlib.data import data_root, demo_image, double_jpeg, evaluation_images, evaluation_sets, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_double, evaluate_restorer
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
 from jarlib.metrics import evaluate, psnr
@@ -206,12 +206,9 @@ model for every QF, as FBCNN; the paper's DnCNN-3 and DCSC rows are blind too, i
 rows are one model per QF.
 """),
 code("""
-if HAVE_DATA:
-    sets = {s: s for s in EVAL_SETS}
-else:
-    sets = {"samples": list(sample_images("gray").items())}
 t0 = time.perf_counter()
-scores = {label: evaluate_restorer(gray.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES) for label, src in sets.items()}
+scores = {label: evaluate_restorer(gray.restore, src, QUALITIES, "fbcnn_gray", limit=MAX_IMAGES)
+          for label, src in evaluation_sets(EVAL_SETS).items()}
 print(f"evaluated in {time.perf_counter() - t0:.0f} s")
 table = side_by_side({"FBCNN-cpu (ours)": scores}, "fbcnn", "Table 1", ["FBCNN", "DnCNN", "DCSC"])
 display(Markdown("PSNR (dB) / SSIM (11x11 Gaussian) / PSNR-B (dB), Y channel"
@@ -430,8 +427,8 @@ scored on RGB (PSNR over all three channels), the paper's convention for Table 2
 """),
 code("""
 color = zoo.load(ZOO_COLOR)
-csets = {s: s for s in COLOR_SETS} if HAVE_DATA else {"samples": list(sample_images("rgb").items())}
-cscores = {label: evaluate_restorer(color.restore, src, QUALITIES, "fbcnn_color", limit=MAX_IMAGES) for label, src in csets.items()}
+cscores = {label: evaluate_restorer(color.restore, src, QUALITIES, "fbcnn_color", limit=MAX_IMAGES)
+           for label, src in evaluation_sets(COLOR_SETS, "rgb").items()}
 display(Markdown("RGB PSNR (dB) / SSIM / PSNR-B (dB)" + (f", first {MAX_IMAGES} images only" if MAX_IMAGES else "")
                  + "\\n\\n" + side_by_side({"FBCNN-C cpu (ours)": cscores}, "fbcnn", "Table 2", ["FBCNN-C", "QGAC"])))
 for label, s in cscores.items():

@@ -56,7 +56,7 @@ from IPython.display import Markdown, display
 
 from jarlib import zoo
 from jarlib.bench import read_csv
-from jarlib.data import data_root, demo_image, evaluation_source, sample_images
+from jarlib.data import data_root, demo_image, evaluation_sets, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.metrics import psnr
@@ -240,7 +240,8 @@ papers, so the SSIM column mixes conventions; its BSDS500 is the 100 *val* image
 """),
 code("""
 if EVAL_LIVE:
-    scores = {s: evaluate_restorer(model.restore, evaluation_source(s), QUALITIES, "arcnn", limit=MAX_IMAGES) for s in EVAL_SETS}
+    scores = {s: evaluate_restorer(model.restore, src, QUALITIES, "arcnn", limit=MAX_IMAGES)
+              for s, src in evaluation_sets(EVAL_SETS).items()}
 else:   # measured on every image by `python -m jarlib.zoo add` (both SSIM windows; this table uses the 8x8 one)
     scores = {s: {q: ({**v, "ssim": v["ssim_uniform8"], "ssim_jpeg": v["ssim_uniform8_jpeg"]} if isinstance(v, dict) else v)
                   for q, v in m.items()} for s, m in zoo.info(ZOO_MODEL)["metrics"].items()}
