@@ -48,7 +48,7 @@ def test_load_and_restore(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_reproduces_manifest(name, datasets_available):
-    """Classic5 at every QF (5 images); models added later also record a quick ``check``."""
+    """A model's recorded ``check`` (its first images at one QF), else Classic5 at every QF (5 images)."""
     model = zoo.load(name, "cpu")
     e = zoo.info(name)
     if "check" in e:
@@ -56,6 +56,7 @@ def test_reproduces_manifest(name, datasets_available):
         m = evaluate_restorer(model.restore, c["set"], (c["qf"],), zoo.convention_for(c["set"]), limit=c["images"])
         m = m[str(c["qf"])]
         assert (m["psnr"], m["ssim"], m["psnrb"]) == pytest.approx((c["psnr"], c["ssim"], c["psnrb"]), abs=2e-4)
+        return     # the check reproduces the stored scores; the full Classic5 below is for older entries (CI time)
     if "classic5" not in e["metrics"]:
         return
     measured = evaluate_restorer(model.restore, "classic5", zoo.EVAL_QFS, "fbcnn_gray")
