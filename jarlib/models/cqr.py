@@ -122,10 +122,11 @@ class NonLocal(nn.Module):
     ``window`` windows (padded at the bottom/right), ``chunk`` windows at a time: a training patch
     that fits in one window is attended as a whole, and a large photo costs memory bounded by the
     chunk (our choice: the paper's global attention is quadratic in the pixels and a whole photo
-    does not fit). One window at a time is the fastest on a CPU (the 48x48 window's 2304x2304
-    attention matrix stays in cache): 20% faster than 8 at inference, and in training too."""
+    does not fit). The attention itself is PyTorch's fused ``scaled_dot_product_attention`` with
+    ``scale=1`` (the embedded Gaussian has no 1/sqrt(d)): the same numbers as softmax(QK^T)V to
+    ~1e-5, never storing the 2304x2304 matrix, 4x faster on a CPU than the explicit softmax."""
 
-    def __init__(self, f: int, inter: int, window: int = 48, chunk: int = 1) -> None:
+    def __init__(self, f: int, inter: int, window: int = 48, chunk: int = 64) -> None:
         super().__init__()
         self.theta, self.phi, self.g = (nn.Conv2d(f, inter, 1) for _ in range(3))
         self.W = nn.Conv2d(inter, f, 1)
@@ -140,14 +141,15 @@ class NonLocal(nn.Module):
         xp = F.pad(x, (0, pw, 0, ph), mode="replicate") if ph or pw else x
         H, W = xp.shape[-2:]
 
-        def windows(t: torch.Tensor) -> torch.Tensor:   # (B, C, H, W) -> (B * nw, sh*sw, C)
+        def windows(t: torch.Tensor) -> torch.Tensor:   # (B, C, H, W) -> (B * nw, 1, sh*sw, C)
             c = t.shape[1]
             t = t.reshape(b, c, H // sh, sh, W // sw, sw).permute(0, 2, 4, 3, 5, 1)
-            return t.reshape(-1, sh * sw, c)
+            return t.reshape(-1, 1, sh * sw, c)   # one "head": the fused CPU kernel wants 4-D
 
         q, k, v = windows(self.theta(xp)), windows(self.phi(xp)), windows(self.g(xp))
-        y = torch.cat([torch.softmax(q[i:i + self.chunk] @ k[i:i + self.chunk].transpose(1, 2), dim=-1)
-                       @ v[i:i + self.chunk] for i in range(0, len(q), self.chunk)])   # (B * nw, sh*sw, inter)
+        y = torch.cat([F.scaled_dot_product_attention(q[i:i + self.chunk], k[i:i + self.chunk],
+                                                      v[i:i + self.chunk], scale=1.0)
+                       for i in range(0, len(q), self.chunk)])   # (B * nw, 1, sh*sw, inter)
         c = y.shape[-1]
         y = y.reshape(b, H // sh, W // sw, sh, sw, c).permute(0, 5, 1, 3, 2, 4).reshape(b, c, H, W)
         return x + self.W(y)[..., :h, :w]
