@@ -327,33 +327,6 @@ def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qf
             "accuracy": round(overall, 4), "accuracy_clean": round(clean_ok, 4), "accuracy_by_qf": per_qf}
 
 
-def stage_sweep(stages: Sequence[int] = (1, 2, 3), steps: Optional[int] = None, limit: Optional[int] = None,
-                seed: int = 0, images: Any = None, dataset: Any = "live1_gray") -> list[dict[str, Any]]:
-    """One row per K: train preset ``cpu_sweep`` with K stages (``images``: training images, default
-    BSDS500 train), score it on ``dataset`` (LIVE1 gray) at QF 10 (ARCNN's convention, as the paper's Table 1).
-    ``python benchmarks/dualpriors_k_sweep.py`` stores the full run for notebook 14."""
-    import time
-
-    from jarlib.evaluation import evaluate_restorer
-    from jarlib.train import TrainConfig, train
-
-    rows = []
-    for k in stages:
-        extra = {} if steps is None else {"steps": steps, "warmup": min(50, steps // 5)}
-        cfg = TrainConfig.from_preset("dualpriors", "cpu_sweep", model_args={"stages": k}, out=None,
-                                      progress=False, seed=seed, **extra)
-        t0 = time.perf_counter()
-        net = train(cfg, images=images).model
-        seconds = time.perf_counter() - t0
-        s = evaluate_restorer(net.restore, dataset, [10], "arcnn", limit=limit)
-        alpha, beta, eta, lam = net.scalars()[-1].tolist()
-        rows.append({"stages": k, "steps": cfg.steps, "images": s["images"], "psnr": round(s["10"]["psnr"], 4),
-                     "psnr_jpeg": round(s["10"]["psnr_jpeg"], 4),
-                     "gain": round(s["10"]["psnr"] - s["10"]["psnr_jpeg"], 4), "train_seconds": round(seconds),
-                     "alpha": round(alpha, 4), "beta": round(beta, 4), "eta": round(eta, 4), "lambda2": round(lam, 4)})
-    return rows
-
-
 PRESETS = {
     # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
     # classifier from the zoo (train it first: python -m jarlib.auxiliary classifier --out runs/dp_classifier)
@@ -384,3 +357,31 @@ PRESETS = {
     },
 }
 
+
+# ------------------------------------------------------------------ the stage sweep (Fig. 8)
+
+def stage_sweep(stages: Sequence[int] = (1, 2, 3), steps: Optional[int] = None, limit: Optional[int] = None,
+                seed: int = 0, images: Any = None, dataset: Any = "live1_gray") -> list[dict[str, Any]]:
+    """One row per K: train preset ``cpu_sweep`` with K stages (``images``: training images, default
+    BSDS500 train), score it on ``dataset`` (LIVE1 gray) at QF 10 (ARCNN's convention, as the paper's Table 1).
+    ``python benchmarks/dualpriors_k_sweep.py`` stores the full run for notebook 14."""
+    import time
+
+    from jarlib.evaluation import evaluate_restorer
+    from jarlib.train import TrainConfig, train
+
+    rows = []
+    for k in stages:
+        extra = {} if steps is None else {"steps": steps, "warmup": min(50, steps // 5)}
+        cfg = TrainConfig.from_preset("dualpriors", "cpu_sweep", model_args={"stages": k}, out=None,
+                                      progress=False, seed=seed, **extra)
+        t0 = time.perf_counter()
+        net = train(cfg, images=images).model
+        seconds = time.perf_counter() - t0
+        s = evaluate_restorer(net.restore, dataset, [10], "arcnn", limit=limit)
+        alpha, beta, eta, lam = net.scalars()[-1].tolist()
+        rows.append({"stages": k, "steps": cfg.steps, "images": s["images"], "psnr": round(s["10"]["psnr"], 4),
+                     "psnr_jpeg": round(s["10"]["psnr_jpeg"], 4),
+                     "gain": round(s["10"]["psnr"] - s["10"]["psnr_jpeg"], 4), "train_seconds": round(seconds),
+                     "alpha": round(alpha, 4), "beta": round(beta, 4), "eta": round(eta, 4), "lambda2": round(lam, 4)})
+    return rows
