@@ -2,9 +2,11 @@
 
 LIVE1 is the one test set all five papers report, so the README shows every model on it; the full
 table (Classic5, BSDS500 test and val too) is ``benchmarks/results/benchmark.md``. Reads
-``benchmarks/results/benchmark.csv`` (written by ``python -m jarlib.bench``), nothing is recomputed:
+``benchmarks/results/benchmark.csv`` (written by ``python -m jarlib.bench``), nothing is recomputed,
+writes ``benchmarks/results/benchmark_live1.md`` and puts the same table into README.md, under the
+line ``<!-- results table: ... -->``:
 
-    python benchmarks/readme_results.py      # -> benchmarks/results/benchmark_live1.md
+    python benchmarks/readme_results.py
 """
 
 from __future__ import annotations
@@ -15,7 +17,21 @@ from jarlib import bench
 from jarlib.atomic import write_text_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parents[1] / "README.md"
+MARKER = "<!-- results table: benchmarks/results/benchmark_live1.md -->"
 SETS = ("live1_gray", "live1_color")
+
+
+def with_table(readme: str, table: str) -> str:
+    """``readme`` with the Markdown table right under :data:`MARKER` replaced by ``table``."""
+    lines = readme.split("\n")
+    if MARKER not in lines:
+        raise SystemExit(f"README.md has no line {MARKER!r} to put the table under")
+    start = lines.index(MARKER) + 1
+    end = start
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    return "\n".join(lines[:start] + table.rstrip("\n").split("\n") + lines[end:])
 
 
 def main() -> None:
@@ -26,7 +42,8 @@ def main() -> None:
     print(text)
     out = RESULTS / "benchmark_live1.md"
     write_text_atomic(out, text)
-    print(f"wrote {out}")
+    write_text_atomic(README, with_table(README.read_text(), text))
+    print(f"wrote {out} and the table in {README}")
 
 
 if __name__ == "__main__":
