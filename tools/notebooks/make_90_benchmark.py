@@ -106,10 +106,11 @@ else:
     extra = [r for r in bench.read_csv(sweep_path) if r["model"] in gray]
 gain = {(r["model"], r["qf"]): r["gain"] for r in live1 + extra}
 fig, ax = plt.subplots(figsize=(7, 3.6))
-for m in gray:
+for i, m in enumerate(gray):
     qs = [q for q in SWEEP_QFS if (m, q) in gain]
     lo, hi = zoo.info(m)["training"]["qf_range"]
-    line, = ax.plot(qs, [gain[m, q] for q in qs], "o-", ms=3, label=f"{m} (trained {lo}-{hi})")
+    line, = ax.plot(qs, [gain[m, q] for q in qs], "o-", ms=3, color=plt.cm.tab20(i % 20),
+                    label=f"{m} (trained {lo}-{hi})")
     ax.axvspan(lo, hi, color=line.get_color(), alpha=0.05)
 ax.axhline(0, color="k", lw=0.8)
 ax.set(xlabel="QF", ylabel="PSNR gain over JPEG (dB)", title="LIVE1 gray" + (f", {BENCH_LIMIT} images" if BENCH_LIMIT else ""))
@@ -139,8 +140,15 @@ md("""
 
 - The JPEG rows reproduce the papers' to the hundredth of a dB (except QGCN's colour rows, made
   with an older libjpeg): the comparisons are apples to apples.
-- Read the gain-vs-QF plot against each model's training range: one model for many QFs (FBCNN)
-  trades a little at each QF for robustness everywhere.
+- Read the gain-vs-QF plot against each model's training range. Past it, every model but FBCNN
+  (trained up to QF 90) ends up *worse than its JPEG input*: at QF 90 on LIVE1 from −1.25 dB
+  (`qgcn_gray`, which reads the quantization table) to −5.17 dB (`dualpriors_gray`, trained on
+  QF 10–30), while `fbcnn_gray` still gains +0.65 dB. Below the range (QF 5) every model still helps.
+- The quantization map is what keeps QGCN sane outside its range: the same network without it
+  (`qgcn_gray_noqm`) falls to −2.99 dB at QF 90.
+- At QF 10 on LIVE1 the gain follows capacity: the 1.7 M-parameter FBCNN leads (+1.24 dB), the
+  0.5 M QGCN follows (+1.09), the models of 0.1 M parameters or fewer sit between +0.57 and
+  +0.93; the slowest (Dual priors, whose iterations need gradients at inference) is not the best.
 
 1. Which model is best per millisecond? Per parameter?
 2. Benchmark on double JPEG: `jarlib.evaluation.evaluate_double` with the pairs of FBCNN's Table 3.
