@@ -25,6 +25,15 @@ def test_sizes_match_the_paper_and_the_code():
     assert 4.95e6 < QGCN(global_branch=False).num_parameters() < 5.05e6
     assert QGCN().num_parameters() == 19_428_993
     assert QGCN(**presets("qgcn")["cpu"]["model_args"]).num_parameters() < 0.6e6
+    assert 0.9e6 < QGCN(**presets("qgcn")["cpu_wide"]["model_args"]).num_parameters() < 1.0e6
+
+
+def test_each_stage_2_preset_builds_the_network_of_its_stage_1():
+    # stage 2 starts from stage 1's checkpoint (--set init_from=...): the shapes must agree
+    p = presets("qgcn")
+    for first, second in (("cpu", "cpu_stage2"), ("cpu_wide", "cpu_wide_stage2")):
+        assert p[first]["model_args"] == p[second]["model_args"]
+        assert p[first]["train"]["patch"] < p[second]["train"]["patch"]
 
 
 def test_quant_map_tiles_the_table_on_the_block_grid():
