@@ -227,47 +227,39 @@ class QGCN(Restorer):
         return {"qmap": torch.stack(maps).to(batch.compressed.device)}
 
 
+def _small(features: int = 32, blocks: int = 4) -> dict[str, Any]:
+    """QGCN-small's constructor arguments (PAPERS.md §3.6) at a given width and depth; a new dict
+    each call, so no two presets share one."""
+    return {"features": features, "blocks": blocks, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
+            "global_dim": 32, "global_residual": True}
+
+
+def _stage(stage: int, steps: int, val_every: int, ckpt_every: int = 250) -> dict[str, Any]:
+    """The training settings of the two-stage schedule: stage 1 on 48x48 patches (batch 16, Adam
+    5e-4), stage 2 on 128x128 (batch 4, 2e-4); QF 1-60 like the paper, cosine decay to zero."""
+    size = {"patch": 48, "batch": 16, "lr": 5e-4, "warmup": 100} if stage == 1 else \
+           {"patch": 128, "batch": 4, "lr": 2e-4, "warmup": 0}
+    return {**size, "steps": steps, "lr_min": 0.0, "schedule": "cosine", "loss": "l1", "qf_range": [1, 60],
+            "grid_shift": 0.0, "channels_last": True, "val_every": val_every, "ckpt_every": ckpt_every,
+            "val_qfs": [10, 40]}
+
+
 PRESETS = {
     # what this project trains on 2 CPU cores (PAPERS.md §3.6, QGCN-small): QF 1-60 like the paper,
     # stage 1 on 48x48 patches; stage 2 (larger patches for the global branch) is `cpu_stage2`
-    "cpu": {
-        "model_args": {"features": 32, "blocks": 4, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
-                       "global_dim": 32, "global_residual": True},
-        "train": {"patch": 48, "batch": 16, "steps": 6000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 100, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0, "channels_last": True,
-                  "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 40]},
-    },
+    "cpu": {"model_args": _small(), "train": _stage(1, steps=6000, val_every=1000)},
     # stage 2 ("easy-hard transfer"): start it from stage 1 with --set init_from=<stage-1 checkpoint>
-    "cpu_stage2": {
-        "model_args": {"features": 32, "blocks": 4, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
-                       "global_dim": 32, "global_residual": True},
-        "train": {"patch": 128, "batch": 4, "steps": 1500, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 0, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0,
-                  "channels_last": True, "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 40]},
-    },
+    "cpu_stage2": {"model_args": _small(), "train": _stage(2, steps=1500, val_every=500)},
     # a wider and deeper QGCN-small (48 features, 6 blocks per group: 0.93 M parameters, ~2.2x the
     # compute of `cpu`), the same two stages with fewer steps (36 CPU-minutes in all); stage 2 is
     # `cpu_wide_stage2` started from stage 1 with --set init_from=<stage-1 checkpoint>. Measured:
     # LIVE1 QF10 +1.12 dB over JPEG against `cpu`'s +1.09 in 29 minutes, so not in the zoo
-    "cpu_wide": {
-        "model_args": {"features": 48, "blocks": 6, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
-                       "global_dim": 32, "global_residual": True},
-        "train": {"patch": 48, "batch": 16, "steps": 3500, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 100, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0, "channels_last": True,
-                  "val_every": 875, "ckpt_every": 250, "val_qfs": [10, 40]},
-    },
-    "cpu_wide_stage2": {
-        "model_args": {"features": 48, "blocks": 6, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
-                       "global_dim": 32, "global_residual": True},
-        "train": {"patch": 128, "batch": 4, "steps": 700, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 0, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0,
-                  "channels_last": True, "val_every": 350, "ckpt_every": 175, "val_qfs": [10, 40]},
-    },
+    "cpu_wide": {"model_args": _small(48, 6), "train": _stage(1, steps=3500, val_every=875)},
+    "cpu_wide_stage2": {"model_args": _small(48, 6), "train": _stage(2, steps=700, val_every=350, ckpt_every=175)},
     # colour (RGB + luma and chroma maps) started from the zoo's gray model (QGCN.weights_from:
     # it starts as the gray model on the mean of R, G, B) at stage 2's patch size
     "cpu_color": {
-        "model_args": {"features": 32, "blocks": 4, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
-                       "global_dim": 32, "global_residual": True},
+        "model_args": _small(),
         "train": {"mode": "rgb", "patch": 96, "batch": 8, "steps": 2000, "lr": 2e-4, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 50, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0,
                   "init_from": "qgcn_gray", "channels_last": True, "val_set": "live1_color",
