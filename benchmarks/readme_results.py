@@ -22,12 +22,13 @@ MARKER = "<!-- results table: benchmarks/results/benchmark_live1.md -->"
 SETS = ("live1_gray", "live1_color")
 
 
-def with_table(readme: str, table: str) -> str:
-    """``readme`` with the Markdown table right under :data:`MARKER` replaced by ``table``."""
+def with_table(readme: str, table: str, marker: str = MARKER) -> str:
+    """``readme`` with the Markdown table right under the line ``marker`` replaced by ``table``
+    (also used by ``benchmarks/zoo_table.py`` for the zoo table)."""
     lines = readme.split("\n")
-    if MARKER not in lines:
-        raise SystemExit(f"README.md has no line {MARKER!r} to put the table under")
-    start = lines.index(MARKER) + 1
+    if marker not in lines:
+        raise SystemExit(f"README.md has no line {marker!r} to put the table under")
+    start = lines.index(marker) + 1
     end = start
     while end < len(lines) and lines[end].startswith("|"):
         end += 1

@@ -3,6 +3,7 @@
 Reads ``jarlib/zoo/manifest.json`` (written by ``python -m jarlib.zoo add``, which measures every
 model on the full sets) and writes ``benchmarks/results/zoo.md``: per model and set, PSNR (gain over
 the JPEG input) at QF 10/20/30/40, FBCNN's conventions (gray: MATLAB Y; colour: RGB), plus size and CPU training time.
+It puts the same table into README.md, under the line ``<!-- zoo table: ... -->``.
 
     python benchmarks/zoo_table.py
 """
@@ -11,10 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from readme_results import README, with_table
+
 from jarlib import zoo
 from jarlib.atomic import write_text_atomic
 
 OUT = Path(__file__).resolve().parent / "results" / "zoo.md"
+MARKER = "<!-- zoo table: benchmarks/results/zoo.md -->"
 SET_NAMES = {"live1_gray": "LIVE1", "classic5": "Classic5", "bsds500_val": "BSDS500 val",
              "live1_color": "LIVE1 colour (RGB)"}
 
@@ -42,7 +46,8 @@ def main() -> None:
     text = table()
     print(text)
     write_text_atomic(OUT, text)
-    print(f"wrote {OUT}")
+    write_text_atomic(README, with_table(README.read_text(), text, MARKER))
+    print(f"wrote {OUT} and the table in {README}")
 
 
 if __name__ == "__main__":
