@@ -182,3 +182,26 @@ def test_relative_feature_loss_does_not_depend_on_the_ranker_scale():
     assert float(feature_matching_loss([10 * f for f in f_out], [10 * f for f in f_ref], (1, 3))) == pytest.approx(10 * float(plain), rel=1e-5)
     with pytest.raises(ValueError, match="feature_loss"):
         CQR(features=6, nl_inter=3, feature_loss="l2")
+
+
+
+def test_pixel_feature_loss_equals_the_pixel_l1_for_the_input_itself():
+    """feature_loss="pixel": L_F rescaled so that for the JPEG input it equals L1(x, y), whatever the
+    ranker's scale; it trains the de-blocker through its output."""
+    torch.manual_seed(0)
+    m = CQR(features=6, nl_inter=3, feature_loss="pixel")
+    m.attach_ranker(Ranker(1, [4, 4, 8, 8], 8))
+    torch.nn.init.zeros_(m.tail.weight), torch.nn.init.zeros_(m.tail.bias)     # out = x (global residual)
+    clean = torch.rand(2, 1, 16, 16)
+    x = (clean + 0.05 * torch.randn_like(clean)).clamp(0, 1)
+    out, terms = m(x, clean=clean)
+    assert torch.equal(out, x)
+    assert float(terms["f"]) == pytest.approx(float((x - clean).abs().mean()), rel=1e-4)
+    torch.nn.init.normal_(m.tail.weight, std=0.01)
+    out, terms = m(x, clean=clean)
+    plain = CQR(features=6, nl_inter=3)
+    plain.load_state_dict(m.state_dict())
+    plain.attach_ranker(m._ranker[0])
+    assert float(terms["f"]) != pytest.approx(float(plain(x, clean=clean)[1]["f"]))
+    terms["f"].backward()
+    assert m.tail.weight.grad is not None and m.tail.weight.grad.abs().sum() > 0

@@ -207,3 +207,31 @@ def test_init_from_starts_from_trained_weights(tmp_path):
     with pytest.raises(ValueError, match="does not fit"):
         run(tiny_config(None, init_from=str(tmp_path / "run" / "checkpoint.pt"),
                         model_args={"features": 4, "depth": 3, "unshuffle": 2}), stop_after=0)
+
+
+def test_a_checkpoint_is_measured_without_touching_the_zoo(tmp_path, capsys, datasets_available):
+    """``python -m jarlib.zoo evaluate runs/<run>/checkpoint.pt``: the trained (fp32) model, scored with
+    the conventions `zoo add` records; a wrong name or a foreign file is a clear error."""
+    import json as _json
+
+    from jarlib import zoo
+    from jarlib.evaluation import evaluate_restorer
+
+    result = run(tiny_config(tmp_path, steps=4))
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    model = zoo.from_checkpoint(ckpt, "cpu")
+    assert not model.training
+    for a, b in zip(result.model.state_dict().values(), model.state_dict().values()):
+        torch.testing.assert_close(a.cpu(), b)
+    manifest = zoo.MANIFEST.read_bytes()
+    capsys.readouterr()
+    assert zoo.main(["evaluate", str(ckpt), "--sets", "classic5", "--qfs", "10"]) == 0
+    scores = _json.loads(capsys.readouterr().out)["classic5"]
+    direct = evaluate_restorer(model.restore, "classic5", (10,), "fbcnn_gray")["10"]
+    assert scores["images"] == 5 and scores["10"]["psnr"] == pytest.approx(direct["psnr"], abs=1e-4)
+    assert zoo.MANIFEST.read_bytes() == manifest
+    assert zoo.main(["evaluate", str(tmp_path / "nope.pt")]) == 2
+    assert "neither a zoo model (" in capsys.readouterr().err   # it names the zoo models
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    assert zoo.main(["evaluate", str(tmp_path / "junk.pt")]) == 2
+    assert "corrupt or unreadable" in capsys.readouterr().err

@@ -207,10 +207,12 @@ class CQR(Restorer):
             checkpoint from :func:`train_ranker`), loaded when training starts; ``None`` trains
             with image losses only. Not part of this model's weights.
         feature_layers: the ranker layers (1-based) of the feature loss L_F.
-        feature_loss: ``"l1"`` (Eq. 5 as written: mean absolute difference) or ``"relative"`` (each
-            layer's difference divided by the mean absolute feature of the truth): the ranker's
-            activations have no fixed scale (the margin loss fixes only an order), so with
-            ``"l1"`` the weight β = 0.9 means something different for every ranker.
+        feature_loss: ``"l1"`` (Eq. 5 as written: mean absolute difference), ``"relative"`` (each
+            layer's difference divided by the mean absolute feature of the truth) or ``"pixel"``
+            (L_F in the units of the pixel L1: multiplied by L1(x, y) / L_F(x, y) of the JPEG input
+            x itself, per batch and not differentiated, so that for the input the two terms are
+            equal): the ranker's activations have no fixed scale (the margin loss fixes only an
+            order), so with ``"l1"`` the weight β = 0.9 means something different for every ranker.
 
     ``forward(x)``: x (B, C, H, W) in [0, 1], H and W even (``restore`` pads to 8) -> restored image.
     In training with a ranker, ``forward(x, clean=...)`` returns ``(image, {"q": L_Q, "f": L_F})``.
@@ -223,8 +225,8 @@ class CQR(Restorer):
         super().__init__()
         if pairs < 1:
             raise ValueError(f"pairs must be >= 1, got {pairs}")
-        if feature_loss not in ("l1", "relative"):
-            raise ValueError(f"feature_loss must be 'l1' or 'relative', got {feature_loss!r}")
+        if feature_loss not in FEATURE_LOSSES:
+            raise ValueError(f"feature_loss must be one of {FEATURE_LOSSES}, got {feature_loss!r}")
         self.feature_loss = feature_loss
         self.in_channels = in_channels
         self.global_residual = global_residual
@@ -248,6 +250,11 @@ class CQR(Restorer):
             f_ref = ranker.features(clean)
         l_q = torch.sigmoid(-ranker.score_features(f_out)).mean()
         l_f = feature_matching_loss(f_out, f_ref, self.feature_layers, self.feature_loss == "relative")
+        if self.feature_loss == "pixel":
+            with torch.no_grad():
+                f_in = ranker.features(x)
+                scale = F.l1_loss(x, clean) / feature_matching_loss(f_in, f_ref, self.feature_layers).clamp_min(1e-8)
+            l_f = l_f * scale
         return out, {"q": l_q, "f": l_f}
 
     def output_image(self, out: Any) -> torch.Tensor:
@@ -269,6 +276,10 @@ class CQR(Restorer):
         if not self._ranker:
             self.attach_ranker(load_ranker(self.ranker_source))
         return {"clean": batch.clean}
+
+
+FEATURE_LOSSES = ("l1", "relative", "pixel")
+"""The scales of L_F that :class:`CQR` offers (``feature_loss=``)."""
 
 
 def feature_matching_loss(f_out: Sequence[torch.Tensor], f_ref: Sequence[torch.Tensor], layers: Sequence[int],

@@ -113,6 +113,32 @@ def load(name: str, device: str | torch.device = "auto") -> model_registry.Resto
     return model.to(device).eval()
 
 
+def from_checkpoint(checkpoint: str | os.PathLike, device: str | torch.device = "auto") -> model_registry.Restorer:
+    """The restorer of a training checkpoint (``python -m jarlib.train --out DIR`` writes
+    ``DIR/checkpoint.pt``), fp32 as trained and in eval mode: to measure a run before, or instead
+    of, adding it to the zoo."""
+    from jarlib.train import TrainConfig, load_checkpoint
+
+    state = load_checkpoint(checkpoint)
+    if state.get("kind") in AUXILIARY:
+        raise ZooError(f"{checkpoint} is a {state['kind']} checkpoint, not a restorer's")
+    cfg = TrainConfig.from_dict(state["config"])
+    model = model_registry.build(cfg.model, in_channels=1 if cfg.mode == "gray" else 3, **cfg.model_args)
+    model.load_state_dict(state["model"])
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return model.to(device).eval()
+
+
+def load_any(source: str | os.PathLike, device: str | torch.device = "auto") -> model_registry.Restorer:
+    """A zoo model by name, else the restorer of the training checkpoint at path ``source``."""
+    if str(source) in available():
+        return load(str(source), device)
+    if Path(source).is_file():
+        return from_checkpoint(source, device)
+    raise ZooError(f"{str(source)!r} is neither a zoo model ({', '.join(available())}) nor a checkpoint file")
+
+
 def evaluate(model: model_registry.Restorer, sets: Optional[Sequence[str]] = None,
              qfs: Sequence[int] = EVAL_QFS) -> dict[str, Any]:
     """PSNR / SSIM / PSNR-B (FBCNN's conventions: MATLAB Y for gray sets, RGB for ``*_color``) of
@@ -274,11 +300,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p_add.add_argument("--fp32", action="store_true", help="store fp32 weights (default fp16)")
     p_add.add_argument("--sets", nargs="+", default=None, help="data sets to measure on (default: LIVE1 and "
                        "Classic5 gray; LIVE1 colour for a colour model)")
-    p_eval = sub.add_parser("evaluate", help="measure a zoo model (FBCNN gray convention)")
-    p_eval.add_argument("name")
+    p_eval = sub.add_parser("evaluate", help="measure a zoo model or a training checkpoint (FBCNN's conventions: "
+                            "Y for gray sets, RGB for colour sets; the metrics `add` records)")
+    p_eval.add_argument("name", help="a zoo name, or the path of a training checkpoint (runs/<run>/checkpoint.pt)")
     p_eval.add_argument("--sets", nargs="+", default=None)
     p_eval.add_argument("--qfs", nargs="+", type=int, default=list(EVAL_QFS))
     args = parser.parse_args(argv)
+    from jarlib.train import CheckpointError
+
     try:
         if args.cmd == "list":
             for n in available(None):
@@ -294,8 +323,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             add(args.name, args.checkpoint, args.command, sets=args.sets, half=not args.fp32)
             print(json.dumps(info(args.name)["metrics"], indent=1))
         else:
-            print(json.dumps(evaluate(load(args.name), args.sets, args.qfs), indent=1))
-    except (ZooError, ValueError) as exc:
+            print(json.dumps(evaluate(load_any(args.name), args.sets, args.qfs), indent=1))
+    except (ZooError, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=__import__("sys").stderr)
         return 2
     return 0
