@@ -415,7 +415,9 @@ def load_ranker(source: str | Path) -> Ranker:
 
 PRESETS = {
     # PAPERS.md §5.5 (CQR-small): 24 features, one [non-local, local] pair, QF 10-30 as the paper;
-    # the ranker-guided loss needs a ranker: --set model_args.ranker=cqr_ranker (zoo) or a checkpoint
+    # the ranker-guided loss needs a ranker: --set model_args.ranker=cqr_ranker (zoo) or a checkpoint.
+    # L_F as Eq. 5 writes it; the zoo's cqr_gray is this preset with
+    # --set model_args.feature_loss=pixel (L_F in pixel units: +0.10 dB at QF 10 on LIVE1, notebook 12)
     "cpu": {
         "model_args": {"features": 24, "pairs": 1, "trunk": 1, "nl_inter": 12, "nl_window": 48,
                        "global_residual": True, "ranker": "cqr_ranker"},

@@ -147,7 +147,7 @@ md("""
 - The quantization map is what keeps QGCN sane outside its range: the same network without it
   (`qgcn_gray_noqm`) falls to −2.99 dB at QF 90.
 - At QF 10 on LIVE1 the gain follows capacity: the 1.7 M-parameter FBCNN leads (+1.24 dB), the
-  0.5 M QGCN follows (+1.09), the models of 0.1 M parameters or fewer sit between +0.57 and
+  0.5 M QGCN follows (+1.09), the models of 0.1 M parameters or fewer sit between +0.67 and
   +0.93; the slowest (Dual priors, whose iterations need gradients at inference) is not the best.
 
 1. Which model is best per millisecond? Per parameter?
