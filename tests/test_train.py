@@ -3,6 +3,7 @@
 Uses scikit-image's bundled photos and tiny models, so it needs no data set and runs in seconds.
 """
 
+import json
 import math
 import os
 
@@ -212,8 +213,6 @@ def test_init_from_starts_from_trained_weights(tmp_path):
 def test_a_checkpoint_is_measured_without_touching_the_zoo(tmp_path, capsys, datasets_available):
     """``python -m jarlib.zoo evaluate runs/<run>/checkpoint.pt``: the trained (fp32) model, scored with
     the conventions `zoo add` records; a wrong name or a foreign file is a clear error."""
-    import json as _json
-
     from jarlib import zoo
     from jarlib.evaluation import evaluate_restorer
 
@@ -226,7 +225,7 @@ def test_a_checkpoint_is_measured_without_touching_the_zoo(tmp_path, capsys, dat
     manifest = zoo.MANIFEST.read_bytes()
     capsys.readouterr()
     assert zoo.main(["evaluate", str(ckpt), "--sets", "classic5", "--qfs", "10"]) == 0
-    scores = _json.loads(capsys.readouterr().out)["classic5"]
+    scores = json.loads(capsys.readouterr().out)["classic5"]
     direct = evaluate_restorer(model.restore, "classic5", (10,), "fbcnn_gray")["10"]
     assert scores["images"] == 5 and scores["10"]["psnr"] == pytest.approx(direct["psnr"], abs=1e-4)
     assert zoo.MANIFEST.read_bytes() == manifest
@@ -235,3 +234,22 @@ def test_a_checkpoint_is_measured_without_touching_the_zoo(tmp_path, capsys, dat
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     assert zoo.main(["evaluate", str(tmp_path / "junk.pt")]) == 2
     assert "corrupt or unreadable" in capsys.readouterr().err
+
+
+def test_zoo_add_exports_measures_and_loads_a_run(tmp_path, monkeypatch, datasets_available):
+    """``python -m jarlib.zoo add``: fp16 weights, a manifest entry with the command, training record,
+    metrics, the fp16 cost and the quick check; the entry loads and reproduces the check."""
+    from jarlib import zoo
+    from jarlib.evaluation import evaluate_restorer
+
+    run(tiny_config(tmp_path, steps=4))
+    (tmp_path / "zoo" / "weights").mkdir(parents=True)
+    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path / "zoo")
+    monkeypatch.setattr(zoo, "MANIFEST", tmp_path / "zoo" / "manifest.json")
+    entry = zoo.add("tiny", tmp_path / "run" / "checkpoint.pt", "python -m jarlib.train ...", sets=["classic5"], qfs=(10,))
+    assert zoo.available() == ["tiny"] and zoo.info("tiny") == json.loads(json.dumps(entry))
+    assert entry["command"] == "python -m jarlib.train ..." and entry["training"]["steps"] == 4
+    assert entry["dtype"] == "float16" and entry["sha256"] == zoo.sha256(tmp_path / "zoo" / entry["file"])
+    assert abs(entry["fp16_psnr_change"]["change_db"]) < 0.01 and entry["metrics"]["classic5"]["images"] == 5
+    quick = evaluate_restorer(zoo.load("tiny", "cpu").restore, "classic5", (10,), "fbcnn_gray", limit=zoo.CHECK_IMAGES)
+    assert quick["10"]["psnr"] == pytest.approx(entry["check"]["psnr"], abs=1e-4)

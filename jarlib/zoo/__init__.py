@@ -108,6 +108,11 @@ def load(name: str, device: str | torch.device = "auto") -> model_registry.Resto
         model = _auxiliary(kind)[0](**entry["model_args"])
     state = torch.load(path, map_location="cpu", weights_only=True)
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return _ready(model, device)
+
+
+def _ready(model: torch.nn.Module, device: str | torch.device) -> Any:
+    """``model`` in eval mode on ``device`` ("auto": CUDA when present, else the CPU)."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return model.to(device).eval()
@@ -125,9 +130,7 @@ def from_checkpoint(checkpoint: str | os.PathLike, device: str | torch.device = 
     cfg = TrainConfig.from_dict(state["config"])
     model = model_registry.build(cfg.model, in_channels=1 if cfg.mode == "gray" else 3, **cfg.model_args)
     model.load_state_dict(state["model"])
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return model.to(device).eval()
+    return _ready(model, device)
 
 
 def load_any(source: str | os.PathLike, device: str | torch.device = "auto") -> model_registry.Restorer:
@@ -247,9 +250,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
         return add_auxiliary(name, checkpoint, command, half)
     cfg = TrainConfig.from_dict(state["config"])
     in_channels = 1 if cfg.mode == "gray" else 3
-    fp32 = model_registry.build(cfg.model, in_channels=in_channels, **cfg.model_args)
-    fp32.load_state_dict(state["model"])
-    fp32.eval()
+    fp32 = from_checkpoint(checkpoint, "cpu")
     rel = f"weights/{name}.pt"
     run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
     before = earlier_cpu_minutes(cfg.init_from)
