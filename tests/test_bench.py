@@ -96,3 +96,17 @@ def test_ablations_have_no_paper_row_but_keep_the_jpeg_row():
     assert bench.paper_reference("cqr", "gray", "live1_gray", 10, {"ranker": "cqr_ranker"})["paper_method"] == "CQR"
     dp = bench.paper_reference("dualpriors", "gray", "bsds500_val", 10)
     assert dp["paper_psnr"] == 29.48 and dp["paper_ssim_window"] == "uniform8"
+
+
+def test_committed_tables_are_of_the_zoo_weights_as_they_are_now():
+    """The README's tables come from benchmarks/results: every row there must be of a zoo model's
+    current weights (re-run the benchmark after ``zoo add`` replaces a model), and every restorer
+    in the zoo must have its rows in the benchmark on all the sets of its mode at all its QFs."""
+    for name in ("benchmark.csv", "qf_sweep.csv"):
+        for row in bench.read_csv(bench.OUT_DIR / name):
+            assert row["model"] in zoo.available(), f"{name}: {row['model']} is not in the zoo"
+            assert row["weights_sha256"] == zoo.info(row["model"])["sha256"][:12], \
+                f"{name}: the {row['model']} rows are of older weights; re-run python -m jarlib.bench --models {row['model']}"
+    rows = {(r["model"], r["set"], r["qf"]) for r in bench.read_csv(bench.OUT_DIR / "benchmark.csv")}
+    for name, dataset, _ in bench.plan(zoo.available()):
+        assert all((name, dataset, q) in rows for q in bench.QFS), f"benchmark.csv lacks {name} on {dataset}"

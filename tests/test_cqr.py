@@ -184,7 +184,6 @@ def test_relative_feature_loss_does_not_depend_on_the_ranker_scale():
         CQR(features=6, nl_inter=3, feature_loss="l2")
 
 
-
 def test_pixel_feature_loss_equals_the_pixel_l1_for_the_input_itself():
     """feature_loss="pixel": L_F rescaled so that for the JPEG input it equals L1(x, y), whatever the
     ranker's scale; it trains the de-blocker through its output."""

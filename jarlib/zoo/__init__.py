@@ -122,15 +122,22 @@ def from_checkpoint(checkpoint: str | os.PathLike, device: str | torch.device = 
     """The restorer of a training checkpoint (``python -m jarlib.train --out DIR`` writes
     ``DIR/checkpoint.pt``), fp32 as trained and in eval mode: to measure a run before, or instead
     of, adding it to the zoo."""
-    from jarlib.train import TrainConfig, load_checkpoint
+    from jarlib.train import load_checkpoint
 
     state = load_checkpoint(checkpoint)
     if state.get("kind") in AUXILIARY:
         raise ZooError(f"{checkpoint} is a {state['kind']} checkpoint, not a restorer's")
+    return _ready(_restorer(state), device)
+
+
+def _restorer(state: dict[str, Any]) -> model_registry.Restorer:
+    """The fp32 restorer of an already-read training checkpoint ``state``, on the CPU."""
+    from jarlib.train import TrainConfig
+
     cfg = TrainConfig.from_dict(state["config"])
     model = model_registry.build(cfg.model, in_channels=1 if cfg.mode == "gray" else 3, **cfg.model_args)
     model.load_state_dict(state["model"])
-    return _ready(model, device)
+    return model
 
 
 def load_any(source: str | os.PathLike, device: str | torch.device = "auto") -> model_registry.Restorer:
@@ -250,7 +257,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
         return add_auxiliary(name, checkpoint, command, half)
     cfg = TrainConfig.from_dict(state["config"])
     in_channels = 1 if cfg.mode == "gray" else 3
-    fp32 = from_checkpoint(checkpoint, "cpu")
+    fp32 = _ready(_restorer(state), "cpu")
     rel = f"weights/{name}.pt"
     run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
     before = earlier_cpu_minutes(cfg.init_from)
