@@ -142,13 +142,16 @@ md("""
   with an older libjpeg): the comparisons are apples to apples.
 - Read the gain-vs-QF plot against each model's training range. Past it, every model but FBCNN
   (trained up to QF 90) ends up *worse than its JPEG input*: at QF 90 on LIVE1 from −1.25 dB
-  (`qgcn_gray`, which reads the quantization table) to −5.17 dB (`dualpriors_gray`, trained on
+  (`qgcn_gray`, which reads the quantization table) to −4.98 dB (`dualpriors_gray`, trained on
   QF 10–30), while `fbcnn_gray` still gains +0.65 dB. Below the range (QF 5) every model still helps.
 - The quantization map is what keeps QGCN sane outside its range: the same network without it
   (`qgcn_gray_noqm`) falls to −2.99 dB at QF 90.
-- At QF 10 on LIVE1 the gain follows capacity: the 1.7 M-parameter FBCNN leads (+1.24 dB), the
-  0.5 M QGCN follows (+1.09), the models of 0.1 M parameters or fewer sit between +0.67 and
-  +0.93; the slowest (Dual priors, whose iterations need gradients at inference) is not the best.
+- At QF 10 on LIVE1 the 1.7 M-parameter FBCNN leads (+1.24 dB). Next comes the smallest but one,
+  Dual priors with 63 k parameters (+1.12; 12,000 short steps in 35 CPU-minutes, and the slowest at
+  inference, since its iterations need gradients), level with the 0.5 M QGCN (+1.09); ARCNN, DnCNN,
+  DCSC and CQR, of 24–107 k parameters trained for 23–45 CPU-minutes, sit between +0.67 and +0.83.
+  Capacity counts, and so does what a model does with its training time (notebook 14: the same
+  Dual priors model gets +0.93 after 3,000 steps).
 
 1. Which model is best per millisecond? Per parameter?
 2. Benchmark on double JPEG: `jarlib.evaluation.evaluate_double` with the pairs of FBCNN's Table 3.
