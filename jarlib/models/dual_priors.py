@@ -331,7 +331,7 @@ PRESETS = {
     # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
     # classifier from the zoo (train it first: python -m jarlib.auxiliary classifier --out runs/dp_classifier).
     # The zoo's dualpriors_gray: 12,000 steps, 35 CPU-minutes, LIVE1 QF10 +1.12 dB over JPEG; the same
-    # recipe stopped at 3,000 steps (--set steps=3000) gets +0.93
+    # recipe with 3,000 steps (--set steps=3000) gets +0.93
     "cpu": {
         "model_args": {"stages": 3, "inner_steps": 2, "features": 32, "units": 2, "inter": 16,
                        "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
