@@ -327,38 +327,38 @@ def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qf
             "accuracy": round(overall, 4), "accuracy_clean": round(clean_ok, 4), "accuracy_by_qf": per_qf}
 
 
+def _small(features: int = 32, units: int = 2, inter: int = 16) -> dict[str, Any]:
+    """DualPriors-small's constructor arguments (PAPERS.md §6.5: K = 3, J = 2, the zoo's classifier)
+    at a given de-blocker size; a new dict each call, so no two presets share one."""
+    return {"stages": 3, "inner_steps": 2, "features": features, "units": units, "inter": inter,
+            "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
+            "scalar_gain": 10.0, "classifier": "dualpriors_classifier"}
+
+
+def _cpu_train(steps: int, val_every: int) -> dict[str, Any]:
+    """The CPU recipe of stage 2: 40x40 patches, batch 8, Adam 5e-4 with cosine decay to zero, L1,
+    QF 10-30."""
+    return {"patch": 40, "batch": 8, "steps": steps, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+            "warmup": 50, "loss": "l1", "qf_range": [10, 30], "channels_last": False,
+            "val_every": val_every, "ckpt_every": 250, "val_qfs": [10, 30]}
+
+
 PRESETS = {
     # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
     # classifier from the zoo (train it first: python -m jarlib.auxiliary classifier --out runs/dp_classifier).
     # The zoo's dualpriors_gray: 12,000 steps, 35 CPU-minutes, LIVE1 QF10 +1.12 dB over JPEG; the same
     # recipe with 3,000 steps (--set steps=3000) gets +0.93
-    "cpu": {
-        "model_args": {"stages": 3, "inner_steps": 2, "features": 32, "units": 2, "inter": 16,
-                       "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
-                       "scalar_gain": 10.0, "classifier": "dualpriors_classifier"},
-        "train": {"patch": 40, "batch": 8, "steps": 12000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 50, "loss": "l1", "qf_range": [10, 30], "channels_last": False,
-                  "val_every": 1500, "ckpt_every": 250, "val_qfs": [10, 30]},
-    },
+    "cpu": {"model_args": _small(), "train": _cpu_train(steps=12000, val_every=1500)},
     # the de-blocker 3.5x larger (48 maps, 3 units: 211 k trained parameters, ~2.5x the compute at
     # inference) for 3,000 steps. Measured (python -m jarlib.zoo evaluate runs/<run>/checkpoint.pt
     # --sets live1_gray --qfs 10): LIVE1 QF10 28.73 dB, +0.96 over JPEG in 17.6 CPU-minutes, against
     # +0.93 for cpu's 32 maps after the same 3,000 steps and +1.12 after 12,000 (35 minutes): training
     # length, not the de-blocker's width, held the small model back; so not in the zoo
-    "cpu_wide": {
-        "model_args": {"stages": 3, "inner_steps": 2, "features": 48, "units": 3, "inter": 24,
-                       "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
-                       "scalar_gain": 10.0, "classifier": "dualpriors_classifier"},
-        "train": {"patch": 40, "batch": 8, "steps": 3000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 50, "loss": "l1", "qf_range": [10, 30], "channels_last": False,
-                  "val_every": 500, "ckpt_every": 250, "val_qfs": [10, 30]},
-    },
+    "cpu_wide": {"model_args": _small(48, 3, 24), "train": _cpu_train(steps=3000, val_every=500)},
     # the K sweep (Fig. 8 at small scale; benchmarks/dualpriors_k_sweep.py, notebook 14): a quarter of
     # the cpu model's de-blocker, set stages with model_args; 400 steps left every K at +0.03 dB
     "cpu_sweep": {
-        "model_args": {"stages": 3, "inner_steps": 2, "features": 16, "units": 1, "inter": 8,
-                       "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
-                       "scalar_gain": 10.0, "classifier": "dualpriors_classifier"},
+        "model_args": _small(16, 1, 8),
         "train": {"patch": 32, "batch": 8, "steps": 1500, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 50, "loss": "l1", "qf_range": [10, 30], "channels_last": False, "val_images": 0},
     },
