@@ -166,6 +166,24 @@ def psnr(reference: Image, test: Image, data_range: float | None = None) -> Scor
     return _result(_psnr_from_mse(_mean_chw((ref - tst) ** 2), r))
 
 
+def psnr_ycbcr(reference: np.ndarray, test: np.ndarray) -> dict[str, float]:
+    """PSNR of each plane JPEG codes, ``{"Y", "Cb", "Cr"}`` in dB: where a colour error lives.
+
+    numpy (H, W, 3) RGB, uint8 or float in [0, 255]; the planes are the full-range JFIF ones
+    (:func:`jarlib.color.rgb_to_ycbcr`, T.871), each scored with R = 255. A change added equally to
+    R, G and B moves only Y; 4:2:0 subsampling and the coarse chroma table put error into Cb and Cr.
+    (Not the papers' MATLAB Y: for their gray numbers use :func:`psnr` on :func:`jarlib.color.rgb_to_y`.)
+    """
+    from jarlib.color import rgb_to_ycbcr
+
+    if not isinstance(reference, np.ndarray) or not isinstance(test, np.ndarray):
+        raise TypeError("psnr_ycbcr takes numpy RGB images")
+    ref, tst = rgb_to_ycbcr(reference), rgb_to_ycbcr(test)
+    if ref.shape != tst.shape:
+        raise ValueError(f"reference and test shapes differ: {reference.shape} vs {test.shape}")
+    return {name: psnr(ref[..., i], tst[..., i]) for i, name in enumerate(("Y", "Cb", "Cr"))}
+
+
 # --------------------------------------------------------------------------------------------
 # SSIM
 # --------------------------------------------------------------------------------------------

@@ -561,7 +561,11 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
 def export_weights(checkpoint: str | os.PathLike, path: str | os.PathLike, half: bool = True) -> dict[str, Any]:
     """Write the model weights of a training checkpoint as a small state-dict file (fp16 floats when
     ``half``), atomically. Returns ``{"config": ..., "step": ..., "seconds": ...}`` of the run."""
-    state = load_checkpoint(checkpoint)
+    return export_state(load_checkpoint(checkpoint), path, half)
+
+
+def export_state(state: dict[str, Any], path: str | os.PathLike, half: bool = True) -> dict[str, Any]:
+    """:func:`export_weights` of an already-read checkpoint ``state`` (``load_checkpoint``'s result)."""
     weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["model"].items()}
     save_checkpoint(path, weights)
     return {"config": state["config"], "step": state["step"], "seconds": state["seconds"]}

@@ -64,6 +64,25 @@ def test_psnr_data_range_scales():
     assert metrics.psnr(ref, test, data_range=1.0) == pytest.approx(20.0)
 
 
+def test_psnr_ycbcr_puts_a_grey_change_in_y_only_and_a_colour_jpeg_error_in_the_chroma():
+    rng = np.random.default_rng(0)
+    ref = rng.integers(20, 236, (16, 16, 3), dtype=np.uint8)
+    grey_shift = ref + np.uint8(10)                 # the same on R, G, B: luma only
+    planes = metrics.psnr_ycbcr(ref, grey_shift)
+    assert planes["Y"] == pytest.approx(20 * math.log10(255 / 10))
+    assert planes["Cb"] > 200 and planes["Cr"] > 200  # zero error, up to float rounding
+    # Pillow's colour JPEG (4:2:0, chroma table) of a smooth colour image: chroma is coded coarser
+    yy, xx = np.mgrid[0:64, 0:64]
+    smooth = np.stack([128 + 100 * np.sin(xx / 5), 128 + 100 * np.cos(yy / 7), 128 + 60 * np.sin((xx + yy) / 3)], -1)
+    smooth = smooth.astype(np.uint8)
+    jpeg = metrics.psnr_ycbcr(smooth, compress(smooth, 30))
+    assert jpeg["Cb"] < jpeg["Y"] and jpeg["Cr"] < jpeg["Y"]
+    with pytest.raises(ValueError, match="shapes differ"):
+        metrics.psnr_ycbcr(ref, ref[:8])
+    with pytest.raises(ValueError, match="RGB"):
+        metrics.psnr_ycbcr(ref[..., 0], ref[..., 0])
+
+
 # ---------------------------------------------------------------------------------------- SSIM
 
 def test_ssim_gaussian_matches_skimage_gray(gray_pair):

@@ -184,9 +184,15 @@ def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: 
     """Export a checkpoint of an auxiliary network (its ``kind`` in :data:`AUXILIARY`) into the
     zoo, measured by its module's function on the fp16 weights (and on fp32, to record what fp16
     storage changes)."""
-    from jarlib.train import export_weights, load_checkpoint
+    from jarlib.train import load_checkpoint
 
-    state = load_checkpoint(checkpoint)
+    return _add_auxiliary(name, load_checkpoint(checkpoint), command, half)
+
+
+def _add_auxiliary(name: str, state: dict[str, Any], command: str, half: bool) -> dict[str, Any]:
+    """:func:`add_auxiliary` of an already-read checkpoint ``state``."""
+    from jarlib.train import export_state
+
     kind = state.get("kind")
     cls, measure = _auxiliary(kind)
     cfg = state["config"]
@@ -195,7 +201,7 @@ def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: 
     fp32.load_state_dict(state["model"])
     fp32.eval()
     rel = f"weights/{name}.pt"
-    run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
+    run = export_state(state, ZOO_DIR / rel, half=half)
     entry: dict[str, Any] = {
         "kind": kind, "model": kind, "model_args": args, "in_channels": 1, "file": rel,
         "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
@@ -250,16 +256,16 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     records the scores of the first :data:`CHECK_IMAGES` images of that set, which the tests reproduce.
     """
     from jarlib.evaluation import evaluate_restorer
-    from jarlib.train import TrainConfig, export_weights, load_checkpoint
+    from jarlib.train import TrainConfig, export_state, load_checkpoint
 
     state = load_checkpoint(checkpoint)
     if state.get("kind") in AUXILIARY:
-        return add_auxiliary(name, checkpoint, command, half)
+        return _add_auxiliary(name, state, command, half)
     cfg = TrainConfig.from_dict(state["config"])
     in_channels = 1 if cfg.mode == "gray" else 3
     fp32 = _ready(_restorer(state), "cpu")
     rel = f"weights/{name}.pt"
-    run = export_weights(checkpoint, ZOO_DIR / rel, half=half)
+    run = export_state(state, ZOO_DIR / rel, half=half)
     before = earlier_cpu_minutes(cfg.init_from)
     entry: dict[str, Any] = {
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,

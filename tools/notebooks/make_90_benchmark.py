@@ -152,6 +152,9 @@ md("""
   DCSC and CQR, of 24–107 k parameters trained for 23–45 CPU-minutes, sit between +0.67 and +0.83.
   Capacity counts, and so does what a model does with its training time (notebook 14: the same
   Dual priors model gets +0.93 after 3,000 steps).
+- In colour (RGB, LIVE1, QF 10) `fbcnn_color` gains +1.23 dB and `qgcn_color` +1.20. Both start
+  from their gray models, which correct luma only; they got there by training long enough to learn
+  the chroma (after 2,000 steps: +0.92 and +0.79; notebook 13, section 8).
 
 1. Which model is best per millisecond? Per parameter?
 2. Benchmark on double JPEG: `jarlib.evaluation.evaluate_double` with the pairs of FBCNN's Table 3.
