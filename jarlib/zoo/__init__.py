@@ -283,7 +283,8 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
                    **{f"psnr_jpeg_q{q}": round(v[q]["psnr_jpeg"], 3) for q in map(str, cfg.val_qfs)}}
                   for v in state["history"].get("val", [])],
         "curve_note": f"validation during training: {cfg.val_images} {cfg.val_set} images centre-cropped "
-                      f"to {cfg.val_crop}x{cfg.val_crop}, SSIM/PSNR on Y; cpu_minutes = training time only",
+                      f"to {cfg.val_crop}x{cfg.val_crop}, PSNR on {'RGB' if in_channels == 3 else 'Y'}; "
+                      "cpu_minutes = training time only",
     }
     _write_json_atomic(MANIFEST, {**manifest(), name: {**entry, "metrics": {}}})
     model = load(name, "cpu")
