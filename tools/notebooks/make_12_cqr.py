@@ -299,7 +299,7 @@ the same network with L_F as Eq. 5 writes it (the previous `cqr_gray`; rerun it 
   cost halves (0.12 dB), with PSNR-B +0.09 dB. At 600 steps (section 4) the relative scale made no
   difference.
 - **Why so little:** at 92 k parameters and 2,000 steps the network is small (QGCN-small, 0.48 M
-  parameters, gains +1.09 dB in 29 CPU-minutes).
+  parameters, gains +1.28 dB in 30 CPU-minutes).
 """),
 md("""
 ## Summary

@@ -479,7 +479,7 @@ left the chroma as it was (Cb 34.53, Cr 34.54): it starts from the gray model, w
 correction to R, G and B, and that moves Y only. The 6,000 steps more went into the chroma:
 Cb 36.34 (+2.1 dB over the JPEG), Y 28.28; Cr is still at the JPEG's level (34.63). RGB PSNR counts
 all three, so the chroma is where the +0.92 became +1.23. (QGCN's colour model, trained the same way
-for 16,000 steps, gets Cb +1.56 and Cr +0.87: notebook 11.) The Cr picture shows what is left to do:
+for 16,000 steps, gets Cb +1.59 and Cr +0.85: notebook 11.) The Cr picture shows what is left to do:
 the chroma of a 16x16 area is coded by a handful of coarse coefficients, and the blocks show.
 """),
 md("""
