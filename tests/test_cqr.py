@@ -62,6 +62,22 @@ def test_non_local_is_global_within_a_window_and_windowed_beyond():
         torch.testing.assert_close(out[..., 16:32, 32:48], _attention(nl, big[..., 16:32, 32:48]))
 
 
+def test_non_local_trains_like_the_explicit_attention():
+    """Training goes through the fused attention too (a patch inside one window is a strided view
+    unless made contiguous): its gradients equal those of the explicit softmax."""
+    torch.manual_seed(0)
+    nl = NonLocal(6, 3, window=16)
+    x = torch.randn(2, 6, 12, 12, requires_grad=True)
+    grads = []
+    for f in (nl, lambda t: _attention(nl, t)):
+        nl.zero_grad()
+        x.grad = None
+        (f(x) ** 2).sum().backward()
+        grads.append([x.grad.clone()] + [p.grad.clone() for p in nl.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+
+
 def test_deblocker_any_size_and_restore(camera):
     torch.manual_seed(0)
     m = CQR(features=6, nl_inter=3).eval()

@@ -149,8 +149,9 @@ md("""
 - At QF 10 on LIVE1 the 0.5 M-parameter QGCN leads (+1.28 dB, 30 CPU-minutes), just ahead of the
   1.7 M FBCNN (+1.24). Next comes the smallest but one, Dual priors with 63 k parameters (+1.12;
   12,000 short steps in 35 CPU-minutes, and the slowest at inference, since its iterations need
-  gradients); ARCNN, DnCNN, DCSC and CQR, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
-  between +0.67 and +0.83. Capacity counts, and so does what a model does with its training time
+  gradients); CQR's 0.37 M de-blocker gets +0.94 (+1.03 with L1 alone, which it beats in PSNR-B at
+  every QF); ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
+  between +0.80 and +0.83. Capacity counts, and so does what a model does with its training time
   (the same Dual priors model gets +0.93 after 3,000 steps, notebook 14; QGCN +1.09 with a third of
   its stage-1 steps, notebook 11).
 - In colour (RGB, LIVE1, QF 10) `qgcn_color` gains +1.25 dB and `fbcnn_color` +1.23. Both start
