@@ -108,7 +108,9 @@ plt.plot([h["step"] for h in hist["train"]], [h["loss"] for h in hist["train"]])
 plt.gca().set(xlabel="step", ylabel="margin ranking loss", title="live ranker")
 plt.tight_layout()
 if RANK_STEPS >= 100:
-    assert hist["train"][-1]["loss"] < hist["train"][0]["loss"]
+    losses = [h["loss"] for h in hist["train"]]   # one batch each: compare quarters, not two points
+    q = max(1, len(losses) // 4)
+    assert np.mean(losses[-q:]) < np.mean(losses[:q])
 """),
 md("""
 ## 2. What the shipped ranker learned
