@@ -416,6 +416,21 @@ def load_ranker(source: str | Path) -> Ranker:
 
 # ---------------------------------------------------------------------------------- presets
 
+def _small(ranker: Optional[str] = "cqr_ranker") -> dict[str, Any]:
+    """CQR-small's constructor arguments at the width the zoo uses (one [non-local, local] pair,
+    48 features, 24 attention channels); ``ranker=None`` for the MAE-only twin. A new dict each call."""
+    return {"features": 48, "pairs": 1, "trunk": 1, "nl_inter": 24, "nl_window": 48,
+            "global_residual": True, "ranker": ranker}
+
+
+def _cpu_train(loss: str) -> dict[str, Any]:
+    """The CPU recipe: 40x40 patches, batch 16, Adam 5e-4 with cosine decay to zero over 7,000
+    steps, QF 10-30 as the paper."""
+    return {"patch": 40, "batch": 16, "steps": 7000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
+            "warmup": 100, "loss": loss, "qf_range": [10, 30],
+            "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]}
+
+
 PRESETS = {
     # PAPERS.md §5.5 (CQR-small: one [non-local, local] pair) at twice its width, 48 features and
     # 24 attention channels (0.37 M parameters), QF 10-30 as the paper;
@@ -423,21 +438,9 @@ PRESETS = {
     # L_F as Eq. 5 writes it; the zoo's cqr_gray is this preset with
     # --set model_args.feature_loss=pixel (L_F in pixel units, notebook 12). The first zoo models
     # were 24 features and 2,000 steps (92 k parameters): +0.67 dB at QF 10 on LIVE1.
-    "cpu": {
-        "model_args": {"features": 48, "pairs": 1, "trunk": 1, "nl_inter": 24, "nl_window": 48,
-                       "global_residual": True, "ranker": "cqr_ranker"},
-        "train": {"patch": 40, "batch": 16, "steps": 7000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 100, "loss": "l1 + 0.01*cqr_q + 0.9*cqr_f", "qf_range": [10, 30],
-                  "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
-    },
+    "cpu": {"model_args": _small(), "train": _cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f")},
     # the same network with MAE alone (the paper's "w/o CQR" ablation)
-    "cpu_mae": {
-        "model_args": {"features": 48, "pairs": 1, "trunk": 1, "nl_inter": 24, "nl_window": 48,
-                       "global_residual": True, "ranker": None},
-        "train": {"patch": 40, "batch": 16, "steps": 7000, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",
-                  "warmup": 100, "loss": "l1", "qf_range": [10, 30],
-                  "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
-    },
+    "cpu_mae": {"model_args": _small(ranker=None), "train": _cpu_train("l1")},
     # RNAN's CAR layout (PAPERS.md §5.1, our reading: the paper does not give the size):
     # 64 features, 10 blocks, Adam 1e-4 halved every 1e5 iterations
     "paper": {
