@@ -394,15 +394,22 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 
 def initial_weights(source: str) -> dict[str, torch.Tensor]:
     """The model weights to start a fine-tuning run from (``init_from``): a zoo name (e.g.
-    ``"fbcnn_gray"``) or the path of a training checkpoint."""
+    ``"fbcnn_gray"``), the path of a training checkpoint, or the path of a zoo weights file (a
+    state dict, fp16 or fp32: e.g. an earlier version, ``git show <commit>:jarlib/zoo/weights/<name>.pt``)."""
     from jarlib import zoo
 
     if source in zoo.available():
         return zoo.load(source, "cpu").state_dict()
     if not Path(source).exists():
         raise ValueError(f"init_from {source!r} is neither a zoo model ({', '.join(zoo.available())}) nor a file")
-    state = load_checkpoint(source)
-    return state["model"]
+    try:
+        state = torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"init_from {source!r} is unreadable ({type(exc).__name__}: {exc})") from None
+    if isinstance(state, dict) and state and "format" not in state \
+            and all(isinstance(v, torch.Tensor) for v in state.values()):   # a zoo weights file
+        return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    return load_checkpoint(source)["model"]
 
 
 def config_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:

@@ -203,8 +203,16 @@ def test_init_from_starts_from_trained_weights(tmp_path):
     start = run(cfg, stop_after=0).model
     for a, b in zip(first.model.state_dict().values(), start.state_dict().values()):
         torch.testing.assert_close(a, b)
+    # or from a zoo weights file (fp16 state dict), e.g. an earlier version of a zoo model
+    T.export_weights(tmp_path / "run" / "checkpoint.pt", tmp_path / "w.pt")
+    from_file = run(tiny_config(None, init_from=str(tmp_path / "w.pt"), steps=4, seed=1), stop_after=0).model
+    for a, b in zip(first.model.state_dict().values(), from_file.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-3)
     with pytest.raises(ValueError, match="neither a zoo model"):
         run(tiny_config(None, init_from=str(tmp_path / "missing.pt")), stop_after=0)
+    (tmp_path / "garbage.pt").write_bytes(b"not a file torch wrote")
+    with pytest.raises(ValueError, match="unreadable"):
+        run(tiny_config(None, init_from=str(tmp_path / "garbage.pt")), stop_after=0)
     with pytest.raises(ValueError, match="does not fit"):
         run(tiny_config(None, init_from=str(tmp_path / "run" / "checkpoint.pt"),
                         model_args={"features": 4, "depth": 3, "unshuffle": 2}), stop_after=0)

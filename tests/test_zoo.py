@@ -101,3 +101,11 @@ def test_cpu_minutes_total_follows_the_chain_of_fine_tunes(tmp_path):
     name = NAMES[0]   # a zoo name counts its recorded total
     t = zoo.info(name)["training"]
     assert zoo.earlier_cpu_minutes(name) == pytest.approx(t.get("cpu_minutes_total", t["cpu_minutes"]))
+
+
+def test_a_fine_tune_records_the_weights_it_started_from(tmp_path):
+    """A zoo name can be replaced later: the entry keeps the SHA-256 of the weights the run started from."""
+    name = NAMES[0]
+    assert zoo.init_weights(name) == {"init_weights": {"from": name, "sha256": zoo.info(name)["sha256"]}}
+    assert zoo.init_weights(None) == {}
+    assert zoo.init_weights(str(tmp_path / "checkpoint.pt")) == {}   # a checkpoint: its own chain, no zoo entry

@@ -238,6 +238,16 @@ def earlier_cpu_minutes(init_from: Optional[str]) -> float:
     return state["seconds"] / 60 + earlier_cpu_minutes(state.get("config", {}).get("init_from"))
 
 
+def init_weights(init_from: Optional[str]) -> dict[str, Any]:
+    """``{"init_weights": {"from": name, "sha256": ...}}`` when a run started from a zoo model, else
+    ``{}``: the zoo model may be replaced later, and its SHA-256 names the weights the run started
+    from (recover them with ``git log`` on the manifest, then ``--set init_from=<that file>``)."""
+    entries = manifest()
+    if init_from and init_from in entries:
+        return {"init_weights": {"from": init_from, "sha256": entries[init_from]["sha256"]}}
+    return {}
+
+
 def frozen_parameters(model: torch.nn.Module) -> dict[str, int]:
     """``{"frozen_parameters": n}`` for the parameters a model stores but does not train (Dual
     priors' classifier, frozen inside it), else ``{}``: the weights file holds ``parameters`` +
@@ -267,6 +277,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     rel = f"weights/{name}.pt"
     run = export_state(state, ZOO_DIR / rel, half=half)
     before = earlier_cpu_minutes(cfg.init_from)
+    started = init_weights(cfg.init_from)
     entry: dict[str, Any] = {
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
         "file": rel, "sha256": sha256(ZOO_DIR / rel), "bytes": (ZOO_DIR / rel).stat().st_size,
@@ -276,6 +287,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
                      "steps": run["step"], "patch": cfg.patch, "batch": cfg.batch,
                      "cpu_minutes": round(run["seconds"] / 60, 1),
                      "cpu_minutes_total": round(run["seconds"] / 60 + before, 1),
+                     **started,
                      "threads": torch.get_num_threads(), "torch": str(torch.__version__), "config": state["config"]},
         "command": command,
         "curve": [{"step": v["step"], "cpu_minutes": round(v["seconds"] / 60, 2),
