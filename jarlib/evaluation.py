@@ -117,6 +117,37 @@ def evaluate_double(restore: Optional[Callable[[bytes], np.ndarray]], dataset: s
     return result
 
 
+def qf_prediction_error(predict_qf: Callable[[bytes], float], dataset: str | Sequence[tuple[str, np.ndarray]],
+                        qfs: Sequence[int] = tuple(range(10, 91, 10)), limit: Optional[int] = None,
+                        mode: Optional[str] = None, pairs: bool = False) -> dict[str, Any]:
+    """How well a QF predictor reads the quality (FBCNN §3.2; the zoo records it for FBCNN models).
+
+    Every image compressed (Pillow) at every QF in ``qfs`` and handed to ``predict_qf`` as JPEG bytes
+    (e.g. ``model.predict_qf``). ``mode``: ``"gray"`` / ``"rgb"``, default the set's own.
+    Returns ``{"qfs", "images", "mae", "mae_by_qf": {"10": ...}, "mae_constant"}``, QF units;
+    ``mae_constant`` is the error of always answering the median QF (a predictor that learned
+    nothing); ``pairs=True`` adds ``"truth"`` and ``"guess"`` (one entry per image and QF) for a scatter.
+    """
+    from jarlib.data import load_dataset
+
+    qfs = [int(q) for q in qfs]
+    if not qfs or not all(1 <= q <= 100 for q in qfs):
+        raise ValueError(f"qfs must be IJG qualities in 1..100, got {qfs}")
+    images = load_dataset(dataset, mode=mode, limit=limit) if isinstance(dataset, str) else list(dataset)[:limit]
+    if not images:
+        raise ValueError("no images to evaluate")
+    truth = np.array([q for _ in images for q in qfs], dtype=np.float64)
+    guess = np.array([float(predict_qf(encode_bytes(clean, q))) for _, clean in images for q in qfs])
+    error = np.abs(guess - truth)
+    result: dict[str, Any] = {
+        "qfs": qfs, "images": len(images), "mae": round(float(error.mean()), 3),
+        "mae_by_qf": {str(q): round(float(error[truth == q].mean()), 3) for q in qfs},
+        "mae_constant": round(float(np.abs(np.median(truth) - truth).mean()), 3)}
+    if pairs:
+        result.update(truth=truth.tolist(), guess=guess.tolist())
+    return result
+
+
 def _scored_planes(img: np.ndarray, color: bool) -> np.ndarray:
     """What a convention scores: the image itself (colour) or its MATLAB Y (gray)."""
     from jarlib.color import rgb_to_y

@@ -176,6 +176,26 @@ def test_evaluate_double_scores_the_shifted_double_jpeg(camera):
         evaluate_double(None, images, [(10, 30)], shift=(8, 0))
 
 
+def test_qf_prediction_error_scores_a_predictor_against_the_true_qf(camera):
+    """A reader of the file's quantization table is exact; a constant guess at the median QF scores
+    ``mae_constant``, the bar a QF predictor that learned nothing reaches."""
+    from jarlib.evaluation import qf_prediction_error
+    from jarlib.jpeg import estimate_quality, read_quant_tables
+
+    images = [("camera", camera), ("flipped", np.ascontiguousarray(camera[::-1]))]
+    exact = qf_prediction_error(lambda data: estimate_quality(read_quant_tables(data)), images, pairs=True)
+    assert exact["images"] == 2 and exact["qfs"] == list(range(10, 91, 10))
+    assert exact["mae"] == 0.0 and set(exact["mae_by_qf"]) == {str(q) for q in range(10, 91, 10)}
+    assert exact["guess"] == exact["truth"] and len(exact["truth"]) == 18
+    blind = qf_prediction_error(lambda data: 50.0, images, qfs=(10, 50, 90))
+    assert blind["mae"] == pytest.approx(blind["mae_constant"]) == pytest.approx(80 / 3, abs=1e-3)
+    assert blind["mae_by_qf"] == {"10": 40.0, "50": 0.0, "90": 40.0}
+    with pytest.raises(ValueError, match="qualities"):
+        qf_prediction_error(lambda data: 50.0, images, qfs=(0, 50))
+    with pytest.raises(ValueError, match="no images"):
+        qf_prediction_error(lambda data: 50.0, [])
+
+
 def test_colour_and_double_presets_train_a_step(tmp_path):
     """FBCNN-C (RGB) and FBCNN-A (double JPEG, fine-tuned from a checkpoint) use the same loop."""
     rng = np.random.default_rng(5)

@@ -109,3 +109,20 @@ def test_a_fine_tune_records_the_weights_it_started_from(tmp_path):
     assert zoo.init_weights(name) == {"init_weights": {"from": name, "sha256": zoo.info(name)["sha256"]}}
     assert zoo.init_weights(None) == {}
     assert zoo.init_weights(str(tmp_path / "checkpoint.pt")) == {}   # a checkpoint: its own chain, no zoo entry
+
+
+def test_fbcnn_entries_record_how_well_their_qf_predictor_reads_live1():
+    """`zoo add` scores FBCNN's QF predictor on LIVE1 at QF 10-90 (the issue: at most 5 QF units)."""
+    fbcnn = [n for n in zoo.available() if zoo.info(n)["model"] == "fbcnn"]
+    assert fbcnn
+    for name in fbcnn:
+        rec = zoo.info(name)["qf_prediction"]
+        assert rec["set"] == zoo.qf_prediction_set(zoo.info(name)["in_channels"])
+        assert rec["qfs"] == list(range(10, 91, 10)) and rec["images"] == 29
+        assert rec["mae"] == pytest.approx(np.mean(list(rec["mae_by_qf"].values())), abs=2e-3)
+        assert rec["mae"] < rec["mae_constant"]
+
+
+def test_qf_prediction_needs_a_qf_predictor(capsys):
+    assert zoo.main(["qf-prediction", "dncnn_gray"]) == 2
+    assert "no QF predictor" in capsys.readouterr().err

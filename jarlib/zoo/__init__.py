@@ -238,6 +238,30 @@ def earlier_cpu_minutes(init_from: Optional[str]) -> float:
     return state["seconds"] / 60 + earlier_cpu_minutes(state.get("config", {}).get("init_from"))
 
 
+def qf_prediction_set(in_channels: int) -> str:
+    """The set a QF predictor is scored on (:func:`jarlib.evaluation.qf_prediction_error`): LIVE1."""
+    return "live1_color" if in_channels == 3 else "live1_gray"
+
+
+def measure_qf_prediction(model: Any, in_channels: int) -> dict[str, Any]:
+    """A QF predictor's error on all of LIVE1 at QF 10-90 (:func:`jarlib.evaluation.qf_prediction_error`),
+    as the manifest's ``qf_prediction`` records it."""
+    from jarlib.evaluation import qf_prediction_error
+
+    if not hasattr(model, "predict_qf"):
+        raise ValueError(f"{type(model).__name__} has no QF predictor (predict_qf): only FBCNN models do")
+    return {"set": qf_prediction_set(in_channels), **qf_prediction_error(model.predict_qf, qf_prediction_set(in_channels))}
+
+
+def record_qf_prediction(name: str) -> dict[str, Any]:
+    """Measure zoo model ``name``'s QF predictor and write it into its manifest entry (what `add`
+    does for a new FBCNN model; for an entry added before `add` measured it)."""
+    entry = info(name)
+    measured = measure_qf_prediction(load(name, "cpu"), entry["in_channels"])
+    _write_json_atomic(MANIFEST, {**manifest(), name: {**entry, "qf_prediction": measured}})
+    return measured
+
+
 def init_weights(init_from: Optional[str]) -> dict[str, Any]:
     """``{"init_weights": {"from": name, "sha256": ...}}`` when a run started from a zoo model, else
     ``{}``: the zoo model may be replaced later, and its SHA-256 names the weights the run started
@@ -307,6 +331,8 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     b = evaluate_restorer(model.restore, check, (qfs[0],), convention_for(check))[str(qfs[0])]["psnr"]
     entry["fp16_psnr_change"] = {"set": check, "qf": qfs[0], "fp32": round(a, 4), "stored": round(b, 4),
                                  "change_db": round(b - a, 4)}
+    if hasattr(model, "predict_qf"):   # FBCNN: how well its QF predictor reads LIVE1 at QF 10-90
+        entry["qf_prediction"] = measure_qf_prediction(model, in_channels)
     quick = evaluate_restorer(model.restore, check, (qfs[0],), convention_for(check), limit=CHECK_IMAGES)[str(qfs[0])]
     entry["check"] = {"set": check, "qf": qfs[0], "images": CHECK_IMAGES,
                       **{k: round(quick[k], 4) for k in ("psnr", "ssim", "psnrb")}}
@@ -332,6 +358,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p_eval.add_argument("name", help="a zoo name, or the path of a training checkpoint (runs/<run>/checkpoint.pt)")
     p_eval.add_argument("--sets", nargs="+", default=None)
     p_eval.add_argument("--qfs", nargs="+", type=int, default=list(EVAL_QFS))
+    p_qf = sub.add_parser("qf-prediction", help="FBCNN: how well the QF predictor reads LIVE1 at QF 10-90 "
+                          "(mean absolute error in QF units)")
+    p_qf.add_argument("name", help="a zoo name, or the path of a training checkpoint")
+    p_qf.add_argument("--record", action="store_true", help="write it into the zoo model's manifest entry")
     args = parser.parse_args(argv)
     from jarlib.train import CheckpointError
 
@@ -349,6 +379,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         elif args.cmd == "add":
             add(args.name, args.checkpoint, args.command, sets=args.sets, half=not args.fp32)
             print(json.dumps(info(args.name)["metrics"], indent=1))
+        elif args.cmd == "qf-prediction":
+            if args.record:
+                measured = record_qf_prediction(args.name)
+            else:
+                model = load_any(args.name)
+                measured = measure_qf_prediction(model, model.in_channels)
+            print(json.dumps(measured, indent=1))
         else:
             print(json.dumps(evaluate(load_any(args.name), args.sets, args.qfs), indent=1))
     except (ZooError, CheckpointError, ValueError) as exc:

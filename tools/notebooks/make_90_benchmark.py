@@ -143,17 +143,17 @@ md("""
 - Read the gain-vs-QF plot against each model's training range. Past it, every model but FBCNN
   (trained up to QF 90) ends up *worse than its JPEG input*: at QF 90 on LIVE1 from −0.63 dB
   (`qgcn_gray`, which reads the quantization table) to −4.98 dB (`dualpriors_gray`, trained on
-  QF 10–30), while `fbcnn_gray` still gains +0.65 dB. Below the range (QF 5) every model still helps.
+  QF 10–30), while `fbcnn_gray` still gains +1.17 dB. Below the range (QF 5) every model still helps.
 - The quantization map is what keeps QGCN sane outside its range: the same network without it
   (`qgcn_gray_noqm`) falls to −2.30 dB at QF 90.
-- At QF 10 on LIVE1 the 0.5 M-parameter QGCN leads (+1.28 dB, 30 CPU-minutes), just ahead of the
-  1.7 M FBCNN (+1.24). Next comes the smallest but one, Dual priors with 63 k parameters (+1.12;
+- At QF 10 on LIVE1 the 1.7 M-parameter FBCNN leads (+1.46 dB, 94 CPU-minutes), ahead of the
+  0.5 M QGCN (+1.28, 30 CPU-minutes). Next comes the smallest but one, Dual priors with 63 k parameters (+1.12;
   12,000 short steps in 35 CPU-minutes, and the slowest at inference, since its iterations need
   gradients); CQR's 0.37 M de-blocker gets +0.94 (+1.03 with L1 alone, which it beats in PSNR-B at
   every QF); ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
   between +0.80 and +0.83. Capacity counts, and so does what a model does with its training time
   (the same Dual priors model gets +0.93 after 3,000 steps, notebook 14; QGCN +1.09 with a third of
-  its stage-1 steps, notebook 11).
+  its stage-1 steps, notebook 11; FBCNN +1.24 with 7,000 steps instead of 24,000, notebook 13).
 - In colour (RGB, LIVE1, QF 10) `qgcn_color` gains +1.25 dB and `fbcnn_color` +1.23. Both start
   from their gray models, which correct luma only; they got there by training long enough to learn
   the chroma (after 2,000 steps: +0.79 and +0.92; notebook 13, section 8).
