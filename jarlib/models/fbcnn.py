@@ -389,8 +389,9 @@ PRESETS = {
     # the first convolution reads the mean of R, G, B, the last writes to all three) so that the
     # CPU-hours go into colour, not into relearning deblocking. It starts by correcting luma only
     # (the same correction on R, G, B leaves Cb and Cr as they were); learning the chroma is what
-    # takes the steps. LIVE1 RGB QF10: +0.92 dB after 2,000 steps (Cr no better than the JPEG's),
-    # +1.23 after 8,000 (33.6 CPU-minutes)
+    # takes the steps. LIVE1 RGB QF10 from the first, 7,000-step gray model: +0.92 dB after 2,000
+    # steps (Cr no better than the JPEG's), +1.22 after 8,000; from the 24,000-step one: +1.27
+    # after 8,000 (38.5 CPU-minutes)
     "cpu_color": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,

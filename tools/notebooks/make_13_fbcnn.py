@@ -26,7 +26,7 @@ against detail. You will learn:
 
 **Prerequisites:** `01_artifacts_and_metrics` (PSNR, SSIM windows, PSNR-B), `02_degradations_and_data`
 (double JPEG), `03_training_and_baselines` (the training loop, the zoo). **Run time** at the defaults
-on 2 CPU cores: about 35 minutes (Table 3 is 24 of them); `SMOKE = True`: about two minutes.
+on 2 CPU cores: about 30–35 minutes (Table 3 is 15–20 of them); `SMOKE = True`: about two minutes.
 """),
 params("""
 SMOKE = False                 # tiny run for tests
@@ -360,8 +360,8 @@ assert DOMINANT_QUALITIES[k_last] == q2
 md("""
 **FBCNN-A** is the other fix: train with non-aligned double JPEG in the data (random shift 0–7,
 QF loss switched off for those samples, since their "QF" is not one number). Our `fbcnn_gray_double`
-is the first, 7,000-step `fbcnn_gray` fine-tuned that way (the paper trains from scratch; fine-tuning
-saves CPU-hours; the manifest's `init_weights` names the weights it started from).
+is `fbcnn_gray` fine-tuned that way for 1,500 steps (7 CPU-minutes; the paper trains from scratch,
+fine-tuning saves CPU-hours; the manifest's `init_weights` names the weights it started from).
 
 ### Table 3 on LIVE1
 
@@ -406,22 +406,24 @@ if not SMOKE:   # the paper's point: both fixes help when QF1 < QF2
     assert np.mean([table3["FBCNN-A"][k]["psnr"] - table3["FBCNN"][k]["psnr"] for k in low_first]) > 0
 """),
 md("""
-What we measured on all 29 LIVE1 images (`python benchmarks/fbcnn_double_jpeg.py`, 24 minutes on
+What we measured on all 29 LIVE1 images (`python benchmarks/fbcnn_double_jpeg.py`, 15 minutes on
 2 cores; `benchmarks/results/fbcnn_table3.csv`):
 
 - **Every JPEG row equals the paper's** to the hundredth of a dB (27.55, 27.69, 30.61, …): the
   degradation — Pillow, shift (4, 4), scored against the cropped original — is the paper's.
 - **The failure the paper shows is there.** When the second QF is the higher one, the blind model
-  trusts the last (finer) table: 10 → 30 gains only +0.74 dB over JPEG, against +1.25 for 30 → 10.
-  Our blind FBCNN even matches the paper's blind FBCNN on exactly these rows (28.29 / 28.29 and
-  28.33 / 28.20), while it is 0.1–0.7 dB behind on the others: the paper's bigger model does not
+  trusts the last (finer) table: 10 → 30 gains only +0.79 dB over JPEG, against +1.47 for 30 → 10.
+  Our blind FBCNN even matches the paper's blind FBCNN on exactly these rows (28.34 / 28.29 and
+  28.31 / 28.20), while it is 0.2–0.5 dB behind on the others: the paper's bigger model does not
   help where the controller is misled.
-- **FBCNN-D fixes it** without training: +0.39 and +0.51 dB over blind FBCNN at 10 → 30 and 10 → 50
+- **FBCNN-D fixes it** without training: +0.48 and +0.67 dB over blind FBCNN at 10 → 30 and 10 → 50
   (the paper: +0.65, +0.76); the estimator found a dominant QF for all 261 images, and where the
-  first QF is not the lower one, or the two are close (30 → 50), it changes nothing (within 0.03 dB).
-- **FBCNN-A** (15 CPU-minutes of fine-tuning) is above blind FBCNN on every row (+0.04 to +0.21 dB)
-  but, unlike the paper's (trained from scratch, 29.38 at 10 → 30), below FBCNN-D where QF₁ < QF₂
-  (28.47 vs 28.68): a short fine-tune teaches the network little about misaligned grids.
+  first QF is not the lower one, or the two are close (30 → 50), it changes nothing (within 0.01 dB).
+- **FBCNN-A** (7 CPU-minutes of fine-tuning) is at or above blind FBCNN on every row: +0.31, +0.48
+  and +0.23 dB where QF₁ < QF₂, +0.05 to +0.09 on the aligned rows, +0.01 where QF₁ > QF₂. Unlike the
+  paper's (trained from scratch: 29.38 at 10 → 30), it stays below FBCNN-D where the gap between the
+  QFs is large (28.65 vs 28.82 at 10 → 30): a short fine-tune teaches the network only part of what
+  misaligned grids look like. At 30 → 50, where FBCNN-D's estimate does not help, it is the best of the three.
 """),
 md("""
 ## 8. Table 2: colour
@@ -443,11 +445,12 @@ if HAVE_DATA and MAX_IMAGES is None and "live1_color" in cscores and "10" in csc
     print(f"LIVE1 colour QF10: {g:+.2f} dB over JPEG, target +1.2: {'met' if g >= 1.2 else 'missed'}")
 """),
 md("""
-Measured: `fbcnn_color` gains +1.23 dB at QF 10 on LIVE1 in RGB (26.92 dB; the paper's FBCNN-C:
-27.77) and +1.29 to +1.31 dB at QF 20–40; our JPEG row equals the paper's (25.69 dB at QF 10).
-The project's target was +1.2 dB at QF 10: met. It is the first (7,000-step) gray model adapted to
-R, G, B and trained for 8,000 steps (34 CPU-minutes) more; after 2,000 steps it was at +0.92. The next cell
-shows what those extra steps learned.
+Measured: `fbcnn_color` gains +1.27 dB at QF 10 on LIVE1 in RGB (26.96 dB; the paper's FBCNN-C:
+27.77) and +1.34 to +1.37 dB at QF 20–40; our JPEG row equals the paper's (25.69 dB at QF 10).
+The project's target was +1.2 dB at QF 10: met. It is `fbcnn_gray` adapted to R, G, B and trained
+for 8,000 steps (38 CPU-minutes) more. The first colour model, started the same way from the
+7,000-step gray model, was at +0.92 after 2,000 steps and +1.22 after 8,000. The next cell shows
+what those steps learned.
 """),
 md("""
 ### Where the colour error lives
@@ -477,12 +480,13 @@ assert plane_means["FBCNN-C"]["Y"] > plane_means["JPEG"]["Y"]
 """),
 md("""
 What the table says (all 29 LIVE1 colour images at QF 10, JFIF planes, `psnr_ycbcr`): the JPEG
-is at Y 27.04, Cb 34.25, Cr 34.55 dB. The colour model after 2,000 steps (the zoo's weights up to commit 433d8bb, scored the same way) restored Y (28.22) and
-left the chroma as it was (Cb 34.53, Cr 34.54): it starts from the gray model, which adds the same
-correction to R, G and B, and that moves Y only. The 6,000 steps more went into the chroma:
-Cb 36.34 (+2.1 dB over the JPEG), Y 28.28; Cr is still at the JPEG's level (34.63). RGB PSNR counts
-all three, so the chroma is where the +0.92 became +1.23. (QGCN's colour model, trained the same way
-for 16,000 steps, gets Cb +1.59 and Cr +0.85: notebook 11.) The Cr picture shows what is left to do:
+is at Y 27.04, Cb 34.24, Cr 34.55 dB. The first colour model after 2,000 steps (the zoo's weights up
+to commit 433d8bb, scored the same way) restored Y (28.22) and left the chroma as it was (Cb 34.53,
+Cr 34.54): it starts from the gray model, which adds the same correction to R, G and B, and that
+moves Y only. The steps after that go into the chroma: the zoo's model now has Cb 36.19 (+1.95 dB
+over the JPEG) and Y 28.39; Cr is still at the JPEG's level (34.57). RGB PSNR counts all three, so
+the chroma is most of the way from +0.92 to +1.27. (QGCN's colour model, trained the same way for
+16,000 steps, gets Cb +1.59 and Cr +0.85: notebook 11.) The Cr picture shows what is left to do:
 the chroma of a 16x16 area is coded by a handful of coarse coefficients, and the blocks show.
 """),
 md("""

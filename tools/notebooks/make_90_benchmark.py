@@ -148,15 +148,15 @@ md("""
   (`qgcn_gray_noqm`) falls to −2.30 dB at QF 90.
 - At QF 10 on LIVE1 the 1.7 M-parameter FBCNN leads (+1.46 dB, 94 CPU-minutes), ahead of the
   0.5 M QGCN (+1.28, 30 CPU-minutes). Next comes the smallest but one, Dual priors with 63 k parameters (+1.12;
-  12,000 short steps in 35 CPU-minutes, and the slowest at inference, since its iterations need
+  12,000 short steps in 35 CPU-minutes; about 2 s per 512x512 image, since its iterations need
   gradients); CQR's 0.37 M de-blocker gets +0.94 (+1.03 with L1 alone, which it beats in PSNR-B at
-  every QF); ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
+  every QF), and with its full-resolution attention is as slow as Dual priors; ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
   between +0.80 and +0.83. Capacity counts, and so does what a model does with its training time
   (the same Dual priors model gets +0.93 after 3,000 steps, notebook 14; QGCN +1.09 with a third of
   its stage-1 steps, notebook 11; FBCNN +1.24 with 7,000 steps instead of 24,000, notebook 13).
-- In colour (RGB, LIVE1, QF 10) `qgcn_color` gains +1.25 dB and `fbcnn_color` +1.23. Both start
+- In colour (RGB, LIVE1, QF 10) `fbcnn_color` gains +1.27 dB and `qgcn_color` +1.25. Both start
   from their gray models, which correct luma only; they got there by training long enough to learn
-  the chroma (after 2,000 steps: +0.79 and +0.92; notebook 13, section 8).
+  the chroma (the first colour models after 2,000 steps: +0.92 and +0.79; notebook 13, section 8).
 
 1. Which model is best per millisecond? Per parameter?
 2. Benchmark on double JPEG: `jarlib.evaluation.evaluate_double` with the pairs of FBCNN's Table 3.
