@@ -66,7 +66,8 @@ class TrainConfig:
     """Everything that defines a training run (saved in every checkpoint; JSON-serialisable).
 
     Sizes: ``patch`` P (square patches), ``batch`` B, ``steps`` optimizer steps. QFs are IJG
-    qualities; ``qf_range`` is inclusive. ``lr`` peaks after ``warmup`` linear steps, then follows
+    qualities; ``qf_range`` is inclusive; ``qf_choices`` (e.g. ``(10, 20, 30)``), when set, draws the
+    QF uniformly from that list instead (a paper that trains on a few fixed QFs). ``lr`` peaks after ``warmup`` linear steps, then follows
     ``schedule``: ``"cosine"`` down to ``lr_min`` at the last step, ``"step"`` (x ``gamma`` at each
     of ``milestones``) or ``"constant"``. ``init_from`` (a zoo name or checkpoint path) starts
     from trained weights instead of a random init: fine-tuning, e.g. FBCNN-A from FBCNN.
@@ -80,6 +81,7 @@ class TrainConfig:
     patch: int = 64
     batch: int = 16
     qf_range: tuple[int, int] = (10, 60)
+    qf_choices: Optional[tuple[int, ...]] = None
     double_fraction: float = 0.0
     grid_shift: float = 0.0
     steps: int = 1000
@@ -112,6 +114,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.qf_range = tuple(int(q) for q in self.qf_range)  # type: ignore[assignment]
         self.val_qfs = tuple(int(q) for q in self.val_qfs)
+        if self.qf_choices is not None:
+            self.qf_choices = tuple(int(q) for q in self.qf_choices)  # type: ignore[assignment]
         self.milestones = tuple(int(m) for m in self.milestones)
         self.model_args = dict(self.model_args)
         self.validate()
@@ -128,6 +132,8 @@ class TrainConfig:
         lo, hi = self.qf_range if len(self.qf_range) == 2 else (0, 0)
         if len(self.qf_range) != 2 or not 1 <= lo <= hi <= 100:
             raise ValueError(f"qf_range must be (low, high) with 1 <= low <= high <= 100, got {self.qf_range}")
+        if self.qf_choices is not None and not (self.qf_choices and all(1 <= q <= 100 for q in self.qf_choices)):
+            raise ValueError(f"qf_choices must be a non-empty list of qualities in 1..100, got {self.qf_choices}")
         if not all(1 <= q <= 100 for q in self.val_qfs):
             raise ValueError(f"val_qfs must be qualities in 1..100, got {self.val_qfs}")
         if self.optimizer not in ("adam", "adamw", "sgd"):
@@ -308,7 +314,7 @@ def make_dataset(cfg: TrainConfig, images: Any = None):
 
     return JpegPatchDataset(images if images is not None else cfg.train_set, cfg.patch, mode=cfg.mode,
                             samples_per_epoch=cfg.steps * cfg.batch, qf_range=tuple(cfg.qf_range),
-                            double_fraction=cfg.double_fraction, grid_shift=cfg.grid_shift, seed=cfg.seed)
+                            qf_choices=cfg.qf_choices, double_fraction=cfg.double_fraction, grid_shift=cfg.grid_shift, seed=cfg.seed)
 
 
 def get_batch(dataset: Any, step: int, batch: int) -> Batch:

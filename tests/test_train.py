@@ -137,10 +137,21 @@ def test_losses_compose():
 @pytest.mark.parametrize("key, value, match", [
     ("qf_range", (60, 10), "qf_range"), ("batch", 0, "batch"), ("mode", "cmyk", "mode"),
     ("amp", "int8", "amp"), ("schedule", "linear", "schedule"), ("loss", "ssim", "unknown loss"),
+    ("qf_choices", [], "qf_choices"), ("qf_choices", [10, 101], "qf_choices"),
 ])
 def test_bad_config_is_named(key, value, match):
     with pytest.raises(ValueError, match=match):
         tiny_config(**{key: value})
+
+
+def test_qf_choices_draw_only_the_listed_qualities():
+    """``qf_choices`` (a paper's fixed QFs, e.g. CQR's 10/20/30) replaces the ``qf_range`` draw."""
+    cfg = tiny_config(qf_choices=[10, 30], steps=50)
+    assert cfg.qf_choices == (10, 30) and list(cfg.to_dict()["qf_choices"]) == [10, 30]
+    data = T.make_dataset(cfg, images=IMAGES)
+    drawn = {round(float(data[i][2]) * 100) for i in range(40)}
+    assert drawn == {10, 30}
+    assert {round(float(T.make_dataset(tiny_config(), images=IMAGES)[i][2]) * 100) for i in range(40)} > {10, 30}
 
 
 def test_unknown_preset_and_key():

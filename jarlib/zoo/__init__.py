@@ -308,6 +308,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
         "dtype": "float16" if half else "float32", "parameters": fp32.num_parameters(),
         **frozen_parameters(fp32),
         "training": {"data": cfg.train_set, "mode": cfg.mode, "qf_range": list(cfg.qf_range),
+                     **({"qf_choices": list(cfg.qf_choices)} if cfg.qf_choices else {}),
                      "steps": run["step"], "patch": cfg.patch, "batch": cfg.batch,
                      "cpu_minutes": round(run["seconds"] / 60, 1),
                      "cpu_minutes_total": round(run["seconds"] / 60 + before, 1),
