@@ -67,10 +67,11 @@ class TrainConfig:
 
     Sizes: ``patch`` P (square patches), ``batch`` B, ``steps`` optimizer steps. QFs are IJG
     qualities; ``qf_range`` is inclusive; ``qf_choices`` (e.g. ``(10, 20, 30)``), when set, draws the
-    QF uniformly from that list instead (a paper that trains on a few fixed QFs). ``lr`` peaks after ``warmup`` linear steps, then follows
-    ``schedule``: ``"cosine"`` down to ``lr_min`` at the last step, ``"step"`` (x ``gamma`` at each
-    of ``milestones``) or ``"constant"``. ``init_from`` (a zoo name or checkpoint path) starts
-    from trained weights instead of a random init: fine-tuning, e.g. FBCNN-A from FBCNN.
+    QF uniformly from that list instead (a paper that trains on a few fixed QFs). ``lr`` peaks
+    after ``warmup`` linear steps, then follows ``schedule``: ``"cosine"`` down to ``lr_min`` at
+    the last step, ``"step"`` (x ``gamma`` at each of ``milestones``) or ``"constant"``.
+    ``init_from`` (a zoo name or checkpoint path) starts from trained weights instead of a random
+    init: fine-tuning, e.g. FBCNN-A from FBCNN.
     """
 
     model: str = "dncnn"
@@ -314,7 +315,8 @@ def make_dataset(cfg: TrainConfig, images: Any = None):
 
     return JpegPatchDataset(images if images is not None else cfg.train_set, cfg.patch, mode=cfg.mode,
                             samples_per_epoch=cfg.steps * cfg.batch, qf_range=tuple(cfg.qf_range),
-                            qf_choices=cfg.qf_choices, double_fraction=cfg.double_fraction, grid_shift=cfg.grid_shift, seed=cfg.seed)
+                            qf_choices=cfg.qf_choices, double_fraction=cfg.double_fraction,
+                            grid_shift=cfg.grid_shift, seed=cfg.seed)
 
 
 def get_batch(dataset: Any, step: int, batch: int) -> Batch:
