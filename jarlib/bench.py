@@ -5,8 +5,11 @@
 
 It keeps the rows of the CSV it writes that still match (same weights, images and QFs) and computes
 only the rest, saving after each model and set: an interrupted run resumes, and a new zoo model is
-added with ``--models NAME`` (``--fresh`` recomputes everything). Each model is timed once, when
-first loaded; ``--retime`` times every model of the table again (run it alone on the machine).
+added with ``--models NAME`` (``--fresh`` recomputes everything). Where the zoo manifest already
+holds a model's scores on a whole set at the QFs asked for (``zoo add`` measures LIVE1 and Classic5
+with the same function and conventions, on the CPU), the rows are taken from it instead of computed
+again. Each model is timed once, when first loaded; ``--retime`` times every model of the table
+again (run it alone on the machine).
 
 Gray models are scored on Classic5, LIVE1, BSDS500 test (200, the FBCNN / QGCN protocol) and
 BSDS500 val (100, the DCSC / Dual priors protocol) with FBCNN's gray convention (MATLAB Y); colour
@@ -135,6 +138,22 @@ def _expected_images(dataset: str, limit: Optional[int]) -> int:
     return count if limit is None else min(limit, count)
 
 
+SCORE_KEYS = ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")
+
+
+def manifest_scores(entry: dict[str, Any], dataset: str, qfs: Sequence[int]) -> Optional[dict[str, Any]]:
+    """A zoo entry's own scores on ``dataset`` at ``qfs`` in the form :func:`run` computes them
+    (``{"images": n, "10": {...}, ...}``), or None unless the manifest has every QF on the whole set.
+    ``zoo add`` measures with the same :func:`jarlib.evaluation.evaluate_restorer`, conventions
+    (MATLAB Y for gray sets, RGB for ``*_color``) and rounding, on the weights it stores."""
+    measured = entry.get("metrics", {}).get(dataset)
+    if not measured or measured.get("images") != _expected_images(dataset, None):
+        return None
+    if not all(str(q) in measured and all(k in measured[str(q)] for k in SCORE_KEYS) for q in qfs):
+        return None
+    return {"images": measured["images"], **{str(q): {k: measured[str(q)][k] for k in SCORE_KEYS} for q in qfs}}
+
+
 def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = None, qfs: Sequence[int] = QFS,
         limit: Optional[int] = None, progress: bool = True, previous: Sequence[dict[str, Any]] = (),
         save: Optional[Callable[[list[dict[str, Any]]], None]] = None) -> list[dict[str, Any]]:
@@ -143,7 +162,8 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     A model's rows for one set are taken from ``previous`` (rows of an earlier run) when they cover
     every QF asked for, on the same number of images, with the same weights (``weights_sha256``), so an
     interrupted or extended benchmark only computes what is missing (the papers' columns of reused
-    rows are looked up again). ``save(rows)`` is called after each (model, set) it computes and once
+    rows are looked up again); on a whole set the zoo manifest measured (:func:`manifest_scores`) the
+    scores are the manifest's. ``save(rows)`` is called after each (model, set) it computes and once
     at the end, with every row so far: ``previous`` rows outside this run kept, in their order."""
     from tqdm import tqdm
 
@@ -173,14 +193,15 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
         if name not in loaded:
             loaded[name] = zoo.load(name)
             speed[name] = restore_ms(loaded[name])
-        conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
-        scores = evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
+        scores = manifest_scores(entry, dataset, qfs) if limit is None else None
+        if scores is None:
+            conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
+            scores = evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
         for q in qfs:
             s = scores[str(q)]
             table[(name, dataset, mode, q)] = {
                 "model": name, "family": entry["model"], "mode": mode, "set": dataset, "images": scores["images"],
-                "qf": q, **{k: round(s[k], 4) for k in ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg",
-                                                       "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")},
+                "qf": q, **{k: round(s[k], 4) for k in SCORE_KEYS},
                 "gain": round(s["psnr"] - s["psnr_jpeg"], 4),
                 **paper_reference(entry["model"], mode, dataset, q, entry["model_args"]),
                 "parameters": entry["parameters"], "ms_512": round(speed[name], 1),

@@ -81,6 +81,37 @@ def test_retime_measures_only_the_speed_again(tmp_path, monkeypatch):
     assert "| 123 |" in (tmp_path / "b.md").read_text()
 
 
+def test_sets_the_zoo_measured_are_taken_from_its_manifest(tmp_path, monkeypatch):
+    from jarlib import evaluation
+
+    monkeypatch.setattr(evaluation, "evaluate_restorer",
+                        lambda *a, **k: pytest.fail("computed a set the manifest has"))
+    monkeypatch.setattr(bench, "restore_ms", lambda model, repeats=3: 1.0)
+    out = tmp_path / "b.csv"
+    assert bench.main(["--models", "dcsc_gray", "--sets", "classic5", "-q", "--out", str(out)]) == 0
+    measured = zoo.info("dcsc_gray")["metrics"]["classic5"]
+    rows = bench.read_csv(out)
+    assert [r["qf"] for r in rows] == list(bench.QFS) and {r["images"] for r in rows} == {5}
+    assert all(r[k] == measured[str(r["qf"])][k] for r in rows for k in bench.SCORE_KEYS)
+    assert bench.manifest_scores({"metrics": {}}, "classic5", bench.QFS) is None            # not measured
+    assert bench.manifest_scores({"metrics": {"classic5": measured}}, "classic5", [10, 50]) is None   # nor QF 50
+    part = {"metrics": {"classic5": {**measured, "images": 3}}}
+    assert bench.manifest_scores(part, "classic5", [10]) is None                            # nor on 3 images
+
+
+def test_the_manifest_scores_are_the_benchmark_s_own():
+    """What `zoo add` measured equals what the benchmark computes for the same weights, set and QF:
+    the committed rows computed before the benchmark took them from the manifest agree to the last digit."""
+    compared = 0
+    for r in bench.read_csv(bench.OUT_DIR / "benchmark.csv"):
+        entry = zoo.info(r["model"])
+        scores = bench.manifest_scores(entry, r["set"], [r["qf"]])
+        if scores is not None and r["weights_sha256"] == entry["sha256"][:12]:
+            assert {k: r[k] for k in bench.SCORE_KEYS} == scores[str(r["qf"])], (r["model"], r["set"], r["qf"])
+            compared += 1
+    assert compared >= 40
+
+
 def test_retime_without_a_table_is_a_clear_error(tmp_path, capsys):
     assert bench.main(["--retime", "-q", "--out", str(tmp_path / "none.csv")]) == 2
     assert "needs a benchmark table" in capsys.readouterr().err
