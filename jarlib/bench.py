@@ -141,11 +141,18 @@ def _expected_images(dataset: str, limit: Optional[int]) -> int:
 SCORE_KEYS = ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")
 
 
-def manifest_scores(entry: dict[str, Any], dataset: str, qfs: Sequence[int]) -> Optional[dict[str, Any]]:
+def manifest_scores(entry: dict[str, Any], dataset: str, qfs: Sequence[int],
+                    convention: str = "fbcnn_gray") -> Optional[dict[str, Any]]:
     """A zoo entry's own scores on ``dataset`` at ``qfs`` in the form :func:`run` computes them
-    (``{"images": n, "10": {...}, ...}``), or None unless the manifest has every QF on the whole set.
-    ``zoo add`` measures with the same :func:`jarlib.evaluation.evaluate_restorer`, conventions
-    (MATLAB Y for gray sets, RGB for ``*_color``) and rounding, on the weights it stores."""
+    (``{"images": n, "10": {...}, ...}``), or None unless the manifest has every QF on the whole set,
+    scored with ``convention``. ``zoo add`` measures with the same
+    :func:`jarlib.evaluation.evaluate_restorer` and rounding, on the weights it stores, in the
+    convention of :func:`jarlib.zoo.convention_for` (a colour model on a set without ``_color``,
+    e.g. BSDS500 test, it scores in Y, the benchmark in RGB: those are not reused)."""
+    from jarlib.zoo import convention_for
+
+    if convention != convention_for(dataset):
+        return None
     measured = entry.get("metrics", {}).get(dataset)
     if not measured or measured.get("images") != _expected_images(dataset, None):
         return None
@@ -193,9 +200,9 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
         if name not in loaded:
             loaded[name] = zoo.load(name)
             speed[name] = restore_ms(loaded[name])
-        scores = manifest_scores(entry, dataset, qfs) if limit is None else None
+        conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
+        scores = manifest_scores(entry, dataset, qfs, conv) if limit is None else None
         if scores is None:
-            conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
             scores = evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
         for q in qfs:
             s = scores[str(q)]

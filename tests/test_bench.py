@@ -97,6 +97,7 @@ def test_sets_the_zoo_measured_are_taken_from_its_manifest(tmp_path, monkeypatch
     assert bench.manifest_scores({"metrics": {"classic5": measured}}, "classic5", [10, 50]) is None   # nor QF 50
     part = {"metrics": {"classic5": {**measured, "images": 3}}}
     assert bench.manifest_scores(part, "classic5", [10]) is None                            # nor on 3 images
+    assert bench.manifest_scores({"metrics": {"classic5": measured}}, "classic5", [10], "fbcnn_color") is None
 
 
 def test_the_manifest_scores_are_the_benchmark_s_own():
@@ -105,7 +106,8 @@ def test_the_manifest_scores_are_the_benchmark_s_own():
     compared = 0
     for r in bench.read_csv(bench.OUT_DIR / "benchmark.csv"):
         entry = zoo.info(r["model"])
-        scores = bench.manifest_scores(entry, r["set"], [r["qf"]])
+        conv = "fbcnn_color" if r["mode"] == "color" else "fbcnn_gray"
+        scores = bench.manifest_scores(entry, r["set"], [r["qf"]], conv)
         if scores is not None and r["weights_sha256"] == entry["sha256"][:12]:
             assert {k: r[k] for k in bench.SCORE_KEYS} == scores[str(r["qf"])], (r["model"], r["set"], r["qf"])
             compared += 1
