@@ -141,6 +141,12 @@ def _expected_images(dataset: str, limit: Optional[int]) -> int:
 SCORE_KEYS = ("psnr", "ssim", "ssim_uniform8", "psnrb", "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg")
 
 
+def convention(mode: str) -> str:
+    """The benchmark's scoring convention for a model of ``mode`` ("gray" or "color"): RGB for a
+    colour model on every set, MATLAB Y for a gray one (names from :data:`jarlib.metrics.CONVENTIONS`)."""
+    return "fbcnn_color" if mode == "color" else "fbcnn_gray"
+
+
 def manifest_scores(entry: dict[str, Any], dataset: str, qfs: Sequence[int],
                     convention: str = "fbcnn_gray") -> Optional[dict[str, Any]]:
     """A zoo entry's own scores on ``dataset`` at ``qfs`` in the form :func:`run` computes them
@@ -200,7 +206,7 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
         if name not in loaded:
             loaded[name] = zoo.load(name)
             speed[name] = restore_ms(loaded[name])
-        conv = "fbcnn_color" if mode == "color" else "fbcnn_gray"
+        conv = convention(mode)
         scores = manifest_scores(entry, dataset, qfs, conv) if limit is None else None
         if scores is None:
             scores = evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))

@@ -106,8 +106,7 @@ def test_the_manifest_scores_are_the_benchmark_s_own():
     compared = 0
     for r in bench.read_csv(bench.OUT_DIR / "benchmark.csv"):
         entry = zoo.info(r["model"])
-        conv = "fbcnn_color" if r["mode"] == "color" else "fbcnn_gray"
-        scores = bench.manifest_scores(entry, r["set"], [r["qf"]], conv)
+        scores = bench.manifest_scores(entry, r["set"], [r["qf"]], bench.convention(r["mode"]))
         if scores is not None and r["weights_sha256"] == entry["sha256"][:12]:
             assert {k: r[k] for k in bench.SCORE_KEYS} == scores[str(r["qf"])], (r["model"], r["set"], r["qf"])
             compared += 1
