@@ -11,7 +11,7 @@ import torch
 from jarlib import train as T
 from jarlib.jpeg import compress
 from jarlib.models import DnCNN, FBCNN, presets
-from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1
+from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1, widen_weights
 
 
 def tiny(**kw) -> FBCNN:
@@ -287,3 +287,37 @@ def test_dominant_qf_finds_qf1_below_qf2_at_the_table3_shift():
 def test_dominant_qf_rejects_an_unknown_method(camera):
     with pytest.raises(ValueError, match="method"):
         dominant_qf(compress(camera, 30), method="magic")
+
+
+@pytest.mark.parametrize("qf_input", ["highpass", "features"])
+def test_widened_weights_compute_the_same_function(qf_input):
+    """Net2WiderNet: every scale made wider, the output and the QF prediction unchanged (noise 0)."""
+    narrow = tiny(qf_input=qf_input, qf_stem=8, global_residual=True).eval()
+    for p in narrow.parameters():   # not the init's small weights: a trained-like spread
+        p.data.normal_(0.0, 0.1)
+    wide_channels = (6, 11, 9, 16) if qf_input == "features" else (6, 11, 9, 20)
+    wide = tiny(qf_input=qf_input, qf_stem=8, global_residual=True, channels=wide_channels).eval()
+    wide.load_state_dict(widen_weights(narrow.state_dict(), wide, noise=0.0))
+    x = torch.rand(2, 1, 40, 48)
+    with torch.no_grad():
+        (a, qa), (b, qb) = narrow(x), wide(x)
+    torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(qb, qa)
+    # the new channels really are used: a copied channel's share of a reading layer is split
+    assert not torch.equal(wide.tail.weight[:, :4], narrow.tail.weight)
+    # with noise the copies differ from the channels they copied, and the function barely moves
+    noisy = tiny(qf_input=qf_input, qf_stem=8, global_residual=True, channels=wide_channels).eval()
+    noisy.load_state_dict(noisy.weights_from(narrow.state_dict()))   # init_from goes through here
+    with torch.no_grad():
+        c, _ = noisy(x)
+    assert 0 < (c - a).abs().max() < 0.05 * a.abs().max()
+
+
+def test_widening_refuses_what_it_cannot_do():
+    narrow = tiny(qf_input="highpass", qf_stem=8)
+    with pytest.raises(ValueError, match="narrower"):
+        widen_weights(tiny(qf_input="highpass", qf_stem=8, channels=(6, 8, 8, 16)).state_dict(), narrow)
+    with pytest.raises(ValueError, match="highpass"):
+        widen_weights(tiny().state_dict(), tiny(channels=(4, 8, 8, 20)))
+    with pytest.raises(ValueError, match="not an FBCNN"):
+        widen_weights({"head.weight": torch.zeros(4, 1, 3, 3)}, narrow)

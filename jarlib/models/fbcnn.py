@@ -206,6 +206,14 @@ class FBCNN(Restorer):
             qf = torch.where(keep, qf, torch.full_like(qf, float("nan")))
         return {"qf": qf}
 
+    def weights_from(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """:meth:`Restorer.weights_from`, and a narrower FBCNN's weights widened to this one's
+        ``channels`` by :func:`widen_weights` (the same function, more channels to train)."""
+        widths = state_widths(state, self)
+        if widths is not None and widths != list(self.channels):
+            state = widen_weights(state, self)
+        return super().weights_from(state)
+
     # --------------------------------------------------------------- the common restore interface
 
     def output_image(self, out: Any) -> torch.Tensor:
@@ -255,6 +263,93 @@ class FBCNN(Restorer):
             return float(self.predict(F.pad(x, (0, (-cw) % 8, 0, (-ch) % 8), mode="replicate"))[0, 0]) * 100.0
         finally:
             self.train(was_training)
+
+
+# ------------------------------------------------------------------ growing a trained model wider
+
+def _channel_roles(key: str, blocks: int) -> dict[int, tuple[int, str]]:
+    """Which scale's channels each dimension of FBCNN parameter ``key`` runs over: ``{dim: (scale,
+    role)}``, role ``"out"`` (channels a layer writes) or ``"in"`` (channels it reads); scales 0-3
+    are full, 1/2, 1/4 and 1/8 resolution. Dimensions not listed (the QF branch, the controller's
+    input, the image channels) keep their size."""
+    parts = key.split(".")
+    weight = parts[-1] == "weight"
+    if parts[0] == "head":
+        return {0: (0, "out")}
+    if parts[0] == "tail":
+        return {1: (0, "in")} if weight else {}
+    if parts[0] == "down":
+        i = int(parts[1])
+        if int(parts[2]) == blocks:   # the stride-2 convolution to the next scale
+            return {0: (i + 1, "out"), 1: (i, "in")} if weight else {0: (i + 1, "out")}
+        return {0: (i, "out"), 1: (i, "in")} if weight else {0: (i, "out")}
+    if parts[0] in ("body_encoder", "body_decoder"):
+        return {0: (3, "out"), 1: (3, "in")} if weight else {0: (3, "out")}
+    decoder_scale = {0: 2, 1: 1, 2: 0}
+    if parts[0] in ("to_gamma", "to_beta"):
+        return {0: (decoder_scale[int(parts[1])], "out")}
+    if parts[0] == "up":   # ConvTranspose2d weight: (in, out, kh, kw)
+        s = decoder_scale[int(parts[1])]
+        return {0: (s + 1, "in"), 1: (s, "out")} if weight else {0: (s, "out")}
+    if parts[0] == "attention":
+        s = decoder_scale[int(parts[1])]
+        return {0: (s, "out"), 1: (s, "in")} if weight else {0: (s, "out")}
+    return {}
+
+
+def state_widths(state: dict[str, torch.Tensor], model: "FBCNN") -> Optional[list[int]]:
+    """The four scale widths of the FBCNN weights ``state`` (laid out like ``model``: same number of
+    blocks per scale), or None when it lacks the tensors that tell."""
+    keys = ["head.weight"] + [f"down.{i}.{len(model.down[i]) - 1}.weight" for i in range(3)]
+    if not all(k in state for k in keys):
+        return None
+    return [int(state[k].shape[0]) for k in keys]
+
+
+def widen_weights(state: dict[str, torch.Tensor], model: "FBCNN", noise: float = 1e-3,
+                  seed: int = 0) -> dict[str, torch.Tensor]:
+    """A narrower FBCNN's weights made to fit ``model`` (same layout, ``channels`` at least as wide
+    at every scale) so that it computes the same function: Net2WiderNet (Chen, Goodfellow, Shlens,
+    ICLR 2016). Each new channel copies a random old one of its scale; a layer reading a copied
+    channel divides the weights of every copy by their count, so each sum is unchanged. ``noise``
+    (relative to each tensor's spread) is added to what the copies write, so that copies drift
+    apart in training instead of receiving identical gradients forever; 0 keeps the function exact.
+    Why: a trained model is grown instead of training the wider one from scratch (CPU-hours)."""
+    old = state_widths(state, model)
+    if old is None:
+        raise ValueError("these weights are not an FBCNN's with this model's layout (head / down convolutions missing)")
+    new = list(model.channels)
+    if any(o > n for o, n in zip(old, new)):
+        raise ValueError(f"cannot widen channels {old} to the narrower {new}")
+    if model.qf_stem is None and old[3] != new[3]:
+        raise ValueError("widening the bottleneck needs qf_input='highpass' (the QF predictor reads it otherwise)")
+    gen = torch.Generator().manual_seed(seed)
+    pick = [torch.cat([torch.arange(o), torch.randint(0, o, (n - o,), generator=gen)]) for o, n in zip(old, new)]
+    copies = [torch.bincount(p, minlength=o).to(torch.float32) for p, o in zip(pick, old)]
+    blocks = len(model.down[0]) - 1
+    out = {}
+    for key, v in state.items():
+        v = v.float()
+        roles = _channel_roles(key, blocks)
+        fresh = torch.zeros(v.shape, dtype=torch.bool)
+        for dim, (scale, role) in sorted(roles.items()):
+            if old[scale] == new[scale]:
+                continue
+            v = v.index_select(dim, pick[scale])
+            fresh = fresh.index_select(dim, pick[scale])
+            if role == "in":
+                shape = [1] * v.dim()
+                shape[dim] = -1
+                v = v / copies[scale][pick[scale]].reshape(shape)
+            else:
+                index = [slice(None)] * v.dim()
+                index[dim] = slice(old[scale], None)
+                fresh[tuple(index)] = True
+        if noise and fresh.any():
+            spread = float(v.std()) if v.numel() > 1 else 0.0
+            v = v + fresh * torch.randn(v.shape, generator=gen) * noise * spread
+        out[key] = v
+    return out
 
 
 # ------------------------------------------------------------------------------ the QF loss term
