@@ -23,6 +23,7 @@ from jarlib.data import (
     list_images,
     load_dataset,
     load_image,
+    log_spaced_qualities,
     random_double_jpeg,
     random_single_jpeg,
     sample_images,
@@ -142,6 +143,21 @@ def test_draw_quality_and_shift_ranges():
     for bad in [(60, 10), (0, 50), (10, 101), (10,), 10.5]:
         with pytest.raises((ValueError, TypeError)):
             draw_quality(rng, bad)
+
+
+def test_log_spaced_qualities_are_even_in_log_qf():
+    q = log_spaced_qualities(10, 90, 40)
+    assert len(q) == 40 and q[0] == 10 and q[-1] == 90 and list(q) == sorted(q)
+    assert np.allclose(np.log(q), np.linspace(np.log(10), np.log(90), 40), atol=0.05)  # rounding only
+    # the point of it: a third of the draws at QF <= 20, against 11 of 81 for uniform 10..90
+    assert sum(v <= 20 for v in q) / len(q) > 0.3 > 11 / 81
+    assert log_spaced_qualities(30, 30, 3) == (30, 30, 30)
+    ds = JpegPatchDataset([("flat", np.full((80, 80), 128, np.uint8))], 16, qf_choices=q, samples_per_epoch=400)
+    drawn = [ds.sample(k).quality for k in range(400)]
+    assert set(drawn) <= set(q) and np.mean(np.array(drawn) <= 20) > 0.25
+    for bad in [(90, 10, 5), (0, 90, 5), (10, 90, 1), (10, 90, 2.5)]:
+        with pytest.raises((ValueError, TypeError)):
+            log_spaced_qualities(*bad)
 
 
 # ------------------------------------------------------------------------------ samples

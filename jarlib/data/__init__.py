@@ -2,7 +2,8 @@
 
 - registry: ``data_root``, ``list_images``, ``load_image``, ``load_dataset`` (``JARLIB_DATA``)
 - degrade:  ``single_jpeg``, ``double_jpeg`` (FBCNN's non-aligned double JPEG) and their random-QF
-  versions ``random_single_jpeg``, ``random_double_jpeg`` (``draw_quality``, ``draw_shift``)
+  versions ``random_single_jpeg``, ``random_double_jpeg`` (``draw_quality``, ``draw_shift``;
+  ``log_spaced_qualities`` for log-uniform QF sampling)
 - samples:  ``sample_images`` (photos bundled with scikit-image: no data set needed), ``demo_image``,
   ``evaluation_source``, ``evaluation_sets`` and ``evaluation_images`` (a data set when installed, else the samples:
   notebooks run anywhere)
@@ -16,6 +17,7 @@ from jarlib.data.degrade import (
     double_jpeg,
     draw_quality,
     draw_shift,
+    log_spaced_qualities,
     random_double_jpeg,
     random_single_jpeg,
     single_jpeg,
@@ -36,6 +38,6 @@ from jarlib.data.samples import demo_image, evaluation_images, evaluation_sets, 
 __all__ = [
     "DATASETS", "DatasetInfo", "DatasetNotFoundError", "data_root", "dataset_info", "list_images",
     "load_dataset", "load_image", "double_jpeg", "single_jpeg", "DoubleJpeg", "draw_quality",
-    "draw_shift", "random_double_jpeg", "random_single_jpeg", "JpegPatchDataset", "PatchSample",
+    "draw_shift", "log_spaced_qualities", "random_double_jpeg", "random_single_jpeg", "JpegPatchDataset", "PatchSample",
     "sample_images", "demo_image", "evaluation_source", "evaluation_sets", "evaluation_images",
 ]

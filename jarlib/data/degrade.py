@@ -2,7 +2,8 @@
 
 - fixed quality: :func:`single_jpeg`, :func:`double_jpeg` (FBCNN's non-aligned double JPEG, Eq. 5);
 - random quality: :func:`draw_quality`, :func:`draw_shift`, :func:`random_single_jpeg`,
-  :func:`random_double_jpeg`. Randomness comes only from the ``numpy.random.Generator`` passed in,
+  :func:`random_double_jpeg`; :func:`log_spaced_qualities` (a QF list for log-uniform sampling).
+  Randomness comes only from the ``numpy.random.Generator`` passed in,
   so the same generator state gives the same degradation (no global RNG is touched).
 
 Taught in ``notebooks/02_degradations_and_data.ipynb``.
@@ -72,6 +73,22 @@ def draw_quality(rng: np.random.Generator, quality: QualitySpec) -> int:
     """A quality factor: ``quality`` itself if an int, else uniform on the inclusive range ``(low, high)``."""
     low, high = check_quality_spec(quality)
     return int(rng.integers(low, high + 1))
+
+
+def log_spaced_qualities(low: int, high: int, count: int) -> tuple[int, ...]:
+    """``count`` qualities spaced evenly in log QF from ``low`` to ``high`` (rounded; low ones repeat).
+
+    Drawn uniformly (``qf_choices``), they make QF log-uniform: below QF 50 the IJG scale is 50 / QF
+    (``jpeg.quant_table``), so equal steps in log QF are equal steps in log quantization step, and the
+    strong compressions get more of the draws (QF 10-20: a third of them, against 14 % for a uniform
+    QF over 10-90). Example: ``log_spaced_qualities(10, 90, 40)`` -> ``(10, 11, 11, 12, ..., 85, 90)``.
+    """
+    low, high = check_quality(low, "low"), check_quality(high, "high")
+    if low > high:
+        raise ValueError(f"low must be <= high, got {low} > {high}")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+        raise ValueError(f"count must be an integer >= 2, got {count!r}")
+    return tuple(int(round(low * (high / low) ** (k / (count - 1)))) for k in range(count))
 
 
 def draw_shift(rng: np.random.Generator, max_shift: int = MAX_SHIFT) -> tuple[int, int]:
