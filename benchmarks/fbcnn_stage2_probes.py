@@ -14,7 +14,7 @@ and 70 next to the model it started from:
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
-25, 25 and 60 minutes, the scoring about 1 minute each.
+25, 25 and 58 minutes, the scoring about 5 minutes in all.
 
     python benchmarks/fbcnn_stage2_probes.py                 # train what is missing, score all
     python benchmarks/fbcnn_stage2_probes.py --only log_qf   # one probe
