@@ -75,6 +75,13 @@ def score(restore: Any) -> dict[str, Any]:
     return evaluate_restorer(restore, "live1_gray", QFS, zoo.convention_for("live1_gray"))
 
 
+def row(info: dict[str, Any], q: int, s: dict[str, float], start: dict[str, float]) -> dict[str, Any]:
+    """One CSV row: ``info`` (which probe) and its scores ``s`` at QF ``q`` next to the start's."""
+    return {**info, "qf": q, "psnr": round(s["psnr"], 4), "psnrb": round(s["psnrb"], 4), "ssim": round(s["ssim"], 4),
+            "psnr_jpeg": round(s["psnr_jpeg"], 4), "gain": round(s["psnr"] - s["psnr_jpeg"], 3),
+            "vs_start": round(s["psnr"] - start["psnr"], 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=sorted(PROBES), nargs="+", help="these probes only")
@@ -85,9 +92,10 @@ def main() -> None:
         print("\n".join(command(n) for n in names))
         return
     start = score(zoo.load(START, "cpu").restore)
-    sha = zoo.info(START)["sha256"][:12]
+    entry = zoo.info(START)
+    sha = entry["sha256"][:12]
     base = {"probe": "start", "change": f"the zoo's {START} as shipped", "steps": 0, "cpu_minutes": 0.0,
-            "parameters": zoo.info(START)["parameters"], "start_sha256": sha}
+            "parameters": entry["parameters"], "start_sha256": sha}
     rows = {(r["probe"], int(r["qf"])): r for r in read_csv(OUT)} if OUT.exists() else {}
     for name in names:
         result = T.train(config(name), resume=True)
@@ -98,17 +106,11 @@ def main() -> None:
                 "parameters": sum(p.numel() for p in model.parameters()), "start_sha256": sha}
         for q in QFS:
             s, b = scores[str(q)], start[str(q)]
-            rows[(name, q)] = {**info, "qf": q, "psnr": round(s["psnr"], 4), "psnrb": round(s["psnrb"], 4),
-                                    "ssim": round(s["ssim"], 4), "psnr_jpeg": round(s["psnr_jpeg"], 4),
-                                    "gain": round(s["psnr"] - s["psnr_jpeg"], 3),
-                                    "vs_start": round(s["psnr"] - b["psnr"], 3)}
+            rows[(name, q)] = row(info, q, s, b)
             print(f"{name:9s} QF{q}: {s['psnr']:.3f} dB ({s['psnr'] - s['psnr_jpeg']:+.3f} over JPEG, "
                   f"{s['psnr'] - b['psnr']:+.3f} vs {START})", flush=True)
     for q in QFS:
-        b = start[str(q)]
-        rows[("start", q)] = {**base, "qf": q, "psnr": round(b["psnr"], 4), "psnrb": round(b["psnrb"], 4),
-                                   "ssim": round(b["ssim"], 4), "psnr_jpeg": round(b["psnr_jpeg"], 4),
-                                   "gain": round(b["psnr"] - b["psnr_jpeg"], 3), "vs_start": 0.0}
+        rows[("start", q)] = row(base, q, start[str(q)], start[str(q)])
     order = ["start", *PROBES]
     write_csv(sorted(rows.values(), key=lambda r: (order.index(r["probe"]), int(r["qf"]))), OUT, COLUMNS)
     print(f"wrote {OUT}")

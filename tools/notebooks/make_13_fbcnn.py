@@ -61,6 +61,7 @@ from PIL import Image
 
 from jarlib import train as T
 from jarlib import widgets, zoo
+from jarlib.bench import read_csv
 from jarlib.color import rgb_to_ycbcr
 from jarlib.data import data_root, demo_image, double_jpeg, evaluation_images, evaluation_sets, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_double, evaluate_restorer, qf_prediction_error
@@ -69,7 +70,6 @@ from jarlib.metrics import evaluate, psnr, psnr_ycbcr
 from jarlib.models import FBCNN, presets
 from jarlib.models.fbcnn import QFAttention, dominant_qf, mse_curves, first_minimum
 from jarlib.papers import paper_rows, side_by_side
-from jarlib.bench import read_csv
 from jarlib.viz import show_crops
 
 HAVE_DATA = data_root(required=False) is not None
