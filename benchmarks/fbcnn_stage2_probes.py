@@ -1,6 +1,6 @@
-"""What lifts FBCNN-cpu at QF 10? Probes that continue the shipped model with one change each.
+"""What lifts FBCNN-cpu at QF 10? Probes that continue the 1.7 M-parameter model, one change each.
 
-The zoo's ``fbcnn_gray`` (1.7 M parameters, 24,000 steps, LIVE1 QF 10 +1.46 dB) misses the
+The zoo's ``fbcnn_gray_small`` (1.7 M parameters, 24,000 steps, LIVE1 QF 10 +1.46 dB) misses the
 project's +1.6 dB. Each probe starts from it (``init_from``), changes one thing, trains with a fresh
 warm-up and cosine decay to zero, and is scored on LIVE1 (gray, FBCNN's convention) at QF 10, 30
 and 70 next to the model it started from:
@@ -10,11 +10,14 @@ and 70 next to the model it started from:
 - ``log_qf``: 6,000 steps with the QF drawn log-uniform over 10-90
   (``jarlib.data.log_spaced_qualities(10, 90, 40)``: a third of the draws at QF <= 20, not 14 %);
 - ``wider``: the network grown to channels [32, 64, 128, 192] (3.3 M parameters) by Net2WiderNet
-  (``jarlib.models.fbcnn.widen_weights``: it starts as the same function) and trained 9,000 steps.
+  (``jarlib.models.fbcnn.widen_weights``: it starts as the same function) and trained 9,000 steps;
+- ``wider_long``: not one change but the two that helped, together: ``wider`` trained 16,000 steps
+  more with the QF log-uniform (it starts from ``wider``'s checkpoint; its ``vs_start`` is still
+  against ``fbcnn_gray_small``). This is the zoo's ``fbcnn_gray``.
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
-25, 25 and 58 minutes, the scoring about 5 minutes in all.
+25, 25, 58 and 108 minutes, the scoring about 5 minutes for the first three.
 
     python benchmarks/fbcnn_stage2_probes.py                 # train what is missing, score all
     python benchmarks/fbcnn_stage2_probes.py --only log_qf   # one probe
@@ -37,19 +40,23 @@ from jarlib.data import log_spaced_qualities
 from jarlib.evaluation import evaluate_restorer
 
 OUT = Path(__file__).resolve().parent / "results" / "fbcnn_stage2_probes.csv"
-START = "fbcnn_gray"
+START = "fbcnn_gray_small"
 QFS = (10, 30, 70)
 COLUMNS = ["probe", "change", "steps", "cpu_minutes", "parameters", "qf", "psnr", "psnrb", "ssim", "psnr_jpeg", "gain",
            "vs_start", "start_sha256"]
 COMMON = {"init_from": START, "lr": 2e-4, "warmup": 100, "steps": 6000}
+LOG_QF = {"qf_choices": list(log_spaced_qualities(10, 90, 40)), "val_qfs": list(QFS)}
+WIDE = {"channels": [32, 64, 128, 192]}
 PROBES: dict[str, dict[str, Any]] = {
     "patch128": {"folder": "runs/fbcnn_gray_ft128", "change": "128x128 patches, batch 4",
                  "set": {**COMMON, "patch": 128, "batch": 4}},
     "log_qf": {"folder": "runs/fbcnn_gray_ftlog", "change": "QF log-uniform over 10-90",
-               "set": {**COMMON, "qf_choices": list(log_spaced_qualities(10, 90, 40)), "val_qfs": list(QFS)}},
+               "set": {**COMMON, **LOG_QF}},
     "wider": {"folder": "runs/fbcnn_gray_grow32", "change": "grown to channels [32, 64, 128, 192]",
-              "set": {**COMMON, "steps": 9000, "lr": 3e-4, "warmup": 200},
-              "model_args": {"channels": [32, 64, 128, 192]}},
+              "set": {**COMMON, "steps": 9000, "lr": 3e-4, "warmup": 200}, "model_args": WIDE},
+    "wider_long": {"folder": "runs/fbcnn_gray_w32long", "change": "wider, then 16,000 steps more with QF log-uniform",
+                   "set": {**COMMON, "init_from": "runs/fbcnn_gray_grow32/checkpoint.pt", "steps": 16000, "lr": 3e-4,
+                           "warmup": 200, **LOG_QF}, "model_args": WIDE},
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from jarlib import train as T
+from jarlib import zoo
 from jarlib.jpeg import compress
 from jarlib.models import DnCNN, FBCNN, presets
 from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1, widen_weights
@@ -223,6 +224,17 @@ def test_colour_and_double_presets_train_a_step(tmp_path):
     result = T.train(cfg, images=gray)
     assert math.isfinite(result.history["train"][-1]["loss"])
     assert first.step == 1
+
+
+@pytest.mark.parametrize("preset, made", [("cpu_double", "fbcnn_gray_double"), ("cpu_color", "fbcnn_color")])
+def test_fine_tuning_presets_start_from_the_zoo_model_they_were_made_from(preset, made):
+    """FBCNN-A and FBCNN-C start from a zoo model of their own widths: the one their shipped weights
+    were fine-tuned from (its SHA-256 in their manifest entries), not whatever ``fbcnn_gray`` is now."""
+    p = presets("fbcnn")[preset]
+    start = p["train"]["init_from"]
+    assert start in zoo.available()
+    assert zoo.info(start)["model_args"] == p["model_args"]
+    assert zoo.info(made)["training"]["init_weights"] == {"from": start, "sha256": zoo.info(start)["sha256"]}
 
 
 def test_nan_qf_keeps_the_prediction_and_teacher_forcing_uses_the_labels():

@@ -457,9 +457,10 @@ PRESETS = {
     # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random;
     # the QF predictor reads the high-passed input (the paper's, on raw features, stays at the
     # median for thousands of steps: benchmarks/qf_predictor_probe.py) and the controller is
-    # teacher-forced for half the samples. 24,000 steps (~95 CPU-minutes); the first zoo model
-    # had 7,000 (validation QF10 at the end of the schedule: 27.38 after 7,000 steps, 27.67 after 24,000;
-    # LIVE1 QF10 +1.24 and +1.46 dB)
+    # teacher-forced for half the samples. 24,000 steps (~95 CPU-minutes): the zoo's fbcnn_gray_small;
+    # the first zoo model had 7,000 (validation QF10 at the end of the schedule: 27.38 after 7,000
+    # steps, 27.67 after 24,000; LIVE1 QF10 +1.24 and +1.46 dB). The zoo's fbcnn_gray continues it
+    # at channels [32, 64, 128, 192] (benchmarks/fbcnn_stage2_probes.py, probes wider and wider_long)
     "cpu": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
@@ -468,7 +469,7 @@ PRESETS = {
                   "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90], "grid_shift": 0.5,
                   "channels_last": True, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
-    # FBCNN-A (§3.3): the gray model fine-tuned with non-aligned double JPEG (shift 0-7, QF loss
+    # FBCNN-A (§3.3): fbcnn_gray_small fine-tuned with non-aligned double JPEG (shift 0-7, QF loss
     # off for those samples) in half of the patches; fine-tuning instead of the paper's training
     # from scratch saves CPU-hours
     "cpu_double": {
@@ -477,10 +478,10 @@ PRESETS = {
                        "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"patch": 64, "batch": 16, "steps": 1500, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 0, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90],
-                  "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray", "channels_last": True,
+                  "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray_small", "channels_last": True,
                   "val_every": 750, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
-    # FBCNN-C: the same network on RGB, started from the gray model (jarlib.models.base.gray_to_color:
+    # FBCNN-C: the same network on RGB, started from fbcnn_gray_small (jarlib.models.base.gray_to_color:
     # the first convolution reads the mean of R, G, B, the last writes to all three) so that the
     # CPU-hours go into colour, not into relearning deblocking. It starts by correcting luma only
     # (the same correction on R, G, B leaves Cb and Cr as they were); learning the chroma is what
@@ -493,7 +494,7 @@ PRESETS = {
                        "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 8000, "lr": 5e-4, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 100, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
-                  "init_from": "fbcnn_gray",
+                  "init_from": "fbcnn_gray_small",
                   "qf_range": [10, 90], "grid_shift": 0.5, "channels_last": True, "val_set": "live1_color",
                   "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
