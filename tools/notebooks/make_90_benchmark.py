@@ -146,9 +146,10 @@ md("""
   QF 10–30), while `fbcnn_gray` still gains +1.17 dB. Below the range (QF 5) every model still helps.
 - The quantization map is what keeps QGCN sane outside its range: the same network without it
   (`qgcn_gray_noqm`) falls to −2.30 dB at QF 90.
-- At QF 10 on LIVE1 the 1.7 M-parameter FBCNN leads (+1.46 dB, 94 CPU-minutes), ahead of the
-  0.5 M QGCN (+1.28, 30 CPU-minutes). Next comes the smallest but one, Dual priors with 63 k parameters
-  (+1.12; 12,000 short steps in 35 CPU-minutes; the slowest per image, about 7x FBCNN's time in the
+- At QF 10 on LIVE1 the 3.3 M-parameter FBCNN leads (+1.56 dB, 260 CPU-minutes in three runs; the
+  1.7 M `fbcnn_gray_small` it grew from: +1.46 in 94), ahead of the 0.5 M QGCN (+1.28, 30
+  CPU-minutes). Next comes the smallest but one, Dual priors with 63 k parameters (+1.12; 12,000
+  short steps in 35 CPU-minutes; the slowest per image, about 5x `fbcnn_gray`'s time in the
   `ms_512` column, since its iterations need gradients); CQR's 0.37 M de-blocker gets +1.01 (+1.07 with
   L1 alone, which it beats in PSNR-B at every QF), and with its full-resolution attention is as slow as
   Dual priors; ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
