@@ -32,17 +32,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="first N LIVE1 images only")
     args = parser.parse_args()
-    gray, double = zoo.load(BASE), zoo.load("fbcnn_gray_double")
+    base, double = zoo.load(BASE), zoo.load("fbcnn_gray_double")
     found: list = []
 
     def fbcnn_d(data: bytes):
         q = dominant_qf(decode_bytes(data), QUALITIES)
         found.append(q)
-        return gray.restore(data) if q is None else gray.restore(data, qf=q)
+        return base.restore(data) if q is None else base.restore(data, qf=q)
 
     t0 = time.perf_counter()
     res = {label: evaluate_double(fn, "live1_gray", PAIRS, (4, 4), "fbcnn_gray", limit=args.limit)
-           for label, fn in (("FBCNN", gray.restore), ("FBCNN-D", fbcnn_d), ("FBCNN-A", double.restore))}
+           for label, fn in (("FBCNN", base.restore), ("FBCNN-D", fbcnn_d), ("FBCNN-A", double.restore))}
     paper = {(r.qf, r.method): r for r in paper_rows("fbcnn", "Table 3")}
     rows = []
     for q1, q2 in PAIRS:
