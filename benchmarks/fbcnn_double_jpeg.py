@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 from jarlib import zoo
 from jarlib.bench import write_csv
 from jarlib.evaluation import evaluate_double
-from jarlib.jpeg import decode_bytes
-from jarlib.models.fbcnn import dominant_qf
+from jarlib.models.fbcnn import restore_with_dominant_qf
 from jarlib.papers import paper_rows
 
 OUT = Path(__file__).resolve().parent / "results" / "fbcnn_table3.csv"
@@ -34,11 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     base, double = zoo.load(BASE), zoo.load("fbcnn_gray_double")
     found: list = []
-
-    def fbcnn_d(data: bytes):
-        q = dominant_qf(decode_bytes(data), QUALITIES)
-        found.append(q)
-        return base.restore(data) if q is None else base.restore(data, qf=q)
+    fbcnn_d = partial(restore_with_dominant_qf, base, qualities=QUALITIES, found=found)
 
     t0 = time.perf_counter()
     res = {label: evaluate_double(fn, "live1_gray", PAIRS, (4, 4), "fbcnn_gray", limit=args.limit)

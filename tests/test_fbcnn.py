@@ -10,9 +10,9 @@ import torch
 
 from jarlib import train as T
 from jarlib import zoo
-from jarlib.jpeg import compress
+from jarlib.jpeg import compress, encode_bytes
 from jarlib.models import DnCNN, FBCNN, presets
-from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1, widen_weights
+from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1, restore_with_dominant_qf, widen_weights
 
 
 def tiny(**kw) -> FBCNN:
@@ -333,3 +333,13 @@ def test_widening_refuses_what_it_cannot_do():
         widen_weights(tiny().state_dict(), tiny(channels=(4, 8, 8, 20)))
     with pytest.raises(ValueError, match="not an FBCNN"):
         widen_weights({"head.weight": torch.zeros(4, 1, 3, 3)}, narrow)
+
+
+def test_fbcnn_d_restores_at_the_dominant_qf_and_records_it(camera):
+    model = tiny()
+    data = encode_bytes(np.ascontiguousarray(compress(camera, 20)[3:, 5:]), 60)   # QF 20, shifted, then QF 60
+    found: list = []
+    out = restore_with_dominant_qf(model, data, range(10, 71, 2), found)
+    assert found == [20]
+    assert np.array_equal(out, model.restore(data, qf=20))
+    restore_with_dominant_qf(model, data, range(10, 71, 2))   # found is optional

@@ -452,6 +452,20 @@ def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100
     return min(qfs) if qfs else None
 
 
+def restore_with_dominant_qf(model: FBCNN, jpeg: bytes, qualities: Sequence[int] = tuple(range(5, 100, 5)),
+                             found: Optional[list[Optional[int]]] = None) -> np.ndarray:
+    """FBCNN-D (paper §3.3): restore the JPEG file ``jpeg`` with the QF set by hand to the dominant
+    QF :func:`dominant_qf` estimates on the ``qualities`` grid; blind (the predicted QF) when it
+    finds no JPEG trace. The estimate (or None) is appended to ``found`` when given, so that a
+    caller can count the images it was found for. Returns the restored image, uint8."""
+    from jarlib.jpeg import decode_bytes
+
+    q = dominant_qf(decode_bytes(jpeg), qualities)
+    if found is not None:
+        found.append(q)
+    return model.restore(jpeg) if q is None else model.restore(jpeg, qf=q)
+
+
 PRESETS = {
     # what this project trains on 2 CPU cores (PAPERS.md §2.6, FBCNN-tiny made wider and deeper
     # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random;
