@@ -71,7 +71,7 @@ def main() -> None:
         for preset in ("cpu", "paper"):
             extra = auxiliary_args(name, preset, aux)
             margs = {**registry.presets(name)[preset]["model_args"], **extra}
-            model = registry.build(name, **margs).eval()
+            model = registry.build(name, **margs).for_inference()   # as the zoo loads it
             row = {"model": name, "preset": preset, "parameters": model.num_parameters(),
                    "kmacs_per_pixel": round(model.macs_per_pixel() / 1e3, 1),
                    "restore_512_ms": round(restore_ms(model, repeats), 1), "threads": torch.get_num_threads()}

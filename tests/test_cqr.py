@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -220,3 +222,49 @@ def test_pixel_feature_loss_equals_the_pixel_l1_for_the_input_itself():
     assert float(terms["f"].detach()) != pytest.approx(float(plain(x, clean=clean)[1]["f"].detach()))
     terms["f"].backward()
     assert m.tail.weight.grad is not None and m.tail.weight.grad.abs().sum() > 0
+
+
+def test_deepened_weights_compute_the_same_function_and_then_train(tmp_path, camera):
+    torch.manual_seed(0)
+    shallow = CQR(features=6, nl_inter=3).eval()
+    deep = CQR(features=6, nl_inter=3, pairs=2).eval()
+    deep.load_state_dict(deep.weights_from(shallow.state_dict()))
+    x = torch.rand(1, 1, 24, 32)
+    with torch.no_grad():
+        assert torch.allclose(deep(x), shallow(x), atol=1e-6)
+        assert not torch.allclose(deep.blocks[2].pre.body[0].weight, shallow.blocks[0].pre.body[0].weight)
+    with pytest.raises(ValueError, match="whole"):
+        shallow.weights_from(deep.state_dict())
+    with pytest.raises(ValueError, match="keeps the widths"):
+        CQR(features=9, nl_inter=3, pairs=2).weights_from(shallow.state_dict())
+    # through the engine: init_from a one-pair checkpoint, the new pair's fusion learns at once
+    torch.save(shallow.state_dict(), tmp_path / "shallow.pt")
+    cfg = T.TrainConfig.from_preset("cqr", "cpu_mae_deep", model_args={"features": 6, "nl_inter": 3, "pairs": 2},
+                                    init_from=str(tmp_path / "shallow.pt"), steps=2, patch=24, batch=2,
+                                    val_images=0, progress=False, out=None)
+    trained = T.train(cfg, images=[("camera", camera)]).model
+    assert trained.blocks[3].trio.fuse.weight.abs().sum() > 0
+
+
+def test_the_deep_stages_grow_the_stage_two_models_by_one_pair():
+    p = presets("cqr")
+    for deep, stage2 in (("cpu_deep", "cpu_qf3"), ("cpu_mae_deep", "cpu_mae_qf3")):
+        assert p[deep]["model_args"] == {**p[stage2]["model_args"], "pairs": p[stage2]["model_args"]["pairs"] + 1}
+        assert p[deep]["train"]["loss"] == p[stage2]["train"]["loss"]
+        assert p[deep]["train"]["qf_choices"] == [10, 20, 30]
+        finish = deep + "_finish"   # the fourth stage: the same network, the same loss, a lower learning rate
+        assert p[finish]["model_args"] == p[deep]["model_args"]
+        assert p[finish]["train"]["loss"] == p[deep]["train"]["loss"]
+        assert p[finish]["train"]["lr"] < p[deep]["train"]["lr"]
+
+
+def test_the_zoo_loads_cqr_channels_last_with_the_same_output(camera):
+    from jarlib import zoo
+
+    m = zoo.load("cqr_gray", "cpu")
+    assert m.head.weight.is_contiguous(memory_format=torch.channels_last)
+    plain = copy.deepcopy(m).to(memory_format=torch.contiguous_format)
+    assert plain.head.weight.is_contiguous()
+    x = torch.from_numpy(camera[:64, :96]).float()[None, None] / 255
+    with torch.no_grad():
+        assert torch.allclose(m(x), plain(x), atol=1e-5)

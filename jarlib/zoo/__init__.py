@@ -112,10 +112,12 @@ def load(name: str, device: str | torch.device = "auto") -> model_registry.Resto
 
 
 def _ready(model: torch.nn.Module, device: str | torch.device) -> Any:
-    """``model`` in eval mode on ``device`` ("auto": CUDA when present, else the CPU)."""
+    """``model`` in eval mode on ``device`` ("auto": CUDA when present, else the CPU); a restorer
+    as its :meth:`~jarlib.models.base.Restorer.for_inference` leaves it (a memory layout)."""
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    return model.for_inference() if isinstance(model, model_registry.Restorer) else model
 
 
 def from_checkpoint(checkpoint: str | os.PathLike, device: str | torch.device = "auto") -> model_registry.Restorer:
