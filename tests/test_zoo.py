@@ -108,7 +108,22 @@ def test_a_fine_tune_records_the_weights_it_started_from(tmp_path):
     name = NAMES[0]
     assert zoo.init_weights(name) == {"init_weights": {"from": name, "sha256": zoo.info(name)["sha256"]}}
     assert zoo.init_weights(None) == {}
-    assert zoo.init_weights(str(tmp_path / "checkpoint.pt")) == {}   # a checkpoint: its own chain, no zoo entry
+    assert zoo.init_weights(str(tmp_path / "checkpoint.pt")) == {}   # not there: nothing to follow
+
+
+def test_the_start_weights_are_found_through_a_chain_of_checkpoints(tmp_path):
+    """Stage 3 started from the zoo model, stage 4 from stage 3's checkpoint: stage 4's entry still names the zoo
+    weights at the start of the chain; a chain that starts from scratch names none."""
+    from jarlib.train import CHECKPOINT_FORMAT, save_checkpoint
+
+    name = NAMES[0]
+    third, fourth, alone = tmp_path / "s3.pt", tmp_path / "s4.pt", tmp_path / "alone.pt"
+    save_checkpoint(third, {"format": CHECKPOINT_FORMAT, "seconds": 1.0, "config": {"init_from": name}})
+    save_checkpoint(fourth, {"format": CHECKPOINT_FORMAT, "seconds": 1.0, "config": {"init_from": str(third)}})
+    save_checkpoint(alone, {"format": CHECKPOINT_FORMAT, "seconds": 1.0, "config": {"init_from": None}})
+    assert zoo.init_weights(str(fourth)) == {"init_weights": {"from": name, "sha256": zoo.info(name)["sha256"],
+                                                              "via": [str(fourth), str(third)]}}
+    assert zoo.init_weights(str(alone)) == {}
 
 
 def test_fbcnn_entries_record_how_well_their_qf_predictor_reads_live1():

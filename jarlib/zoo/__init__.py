@@ -267,10 +267,20 @@ def record_qf_prediction(name: str) -> dict[str, Any]:
 def init_weights(init_from: Optional[str]) -> dict[str, Any]:
     """``{"init_weights": {"from": name, "sha256": ...}}`` when a run started from a zoo model, else
     ``{}``: the zoo model may be replaced later, and its SHA-256 names the weights the run started
-    from (recover them with ``git log`` on the manifest, then ``--set init_from=<that file>``)."""
+    from (recover them with ``git log`` on the manifest, then ``--set init_from=<that file>``).
+    A run that started from a training checkpoint is followed back through the checkpoints'
+    own ``init_from`` (as :func:`earlier_cpu_minutes` does); when that chain began at a zoo model,
+    ``"via"`` lists the checkpoints in between."""
     entries = manifest()
+    via: list[str] = []
+    from jarlib.train import load_checkpoint
+
+    while init_from and init_from not in entries and Path(init_from).is_file() and len(via) < 32:
+        via.append(init_from)
+        init_from = load_checkpoint(Path(init_from)).get("config", {}).get("init_from")
     if init_from and init_from in entries:
-        return {"init_weights": {"from": init_from, "sha256": entries[init_from]["sha256"]}}
+        start = {"from": init_from, "sha256": entries[init_from]["sha256"]}
+        return {"init_weights": {**start, "via": via} if via else start}
     return {}
 
 
