@@ -176,6 +176,23 @@ with torch.no_grad():
     assert cqr(x).shape == x.shape
 """),
 md("""
+**Growing a trained network deeper.** Each block adds its output to its input, so a new block
+whose last convolution (the trio's 1x1 fusion) is zero adds nothing: the network with one more pair
+computes exactly the same function, and training can start from there instead of from scratch
+(Net2DeeperNet; `CQR.weights_from` does it when `init_from` names a shallower model). Section 5
+uses it.
+"""),
+code("""
+args = zoo.info(ZOO_CQR)["model_args"]
+deeper = CQR(**{**args, "pairs": args["pairs"] + 1, "ranker": None})
+deeper.load_state_dict(deeper.weights_from(cqr.state_dict()))
+with torch.no_grad():
+    gap = (deeper.eval()(x) - cqr(x)).abs().max().item()
+print(f"{args['pairs']} -> {args['pairs'] + 1} pairs: {cqr.num_parameters():,} -> {deeper.num_parameters():,} "
+      f"parameters, largest output difference {gap:.1e}")
+assert gap < 1e-5
+"""),
+md("""
 ## 4. The loss, and what each term does (Table 1 at small scale)
 
 $$L = L_{MAE} + \\alpha L_Q + \\beta L_F,\\qquad L_Q = \\mathrm{sigmoid}(-R(M(x))),\\quad L_F = \\sum_i \\lVert R^{(i)}(M(x)) - R^{(i)}(y)\\rVert_1,$$
