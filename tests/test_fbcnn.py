@@ -12,7 +12,8 @@ from jarlib import train as T
 from jarlib import zoo
 from jarlib.jpeg import compress, encode_bytes
 from jarlib.models import DnCNN, FBCNN, presets
-from jarlib.models.fbcnn import QFAttention, dominant_qf, qf_l1, restore_with_dominant_qf, widen_weights
+from jarlib.models.fbcnn import (QFAttention, deepen_bottleneck, dominant_qf, qf_l1, restore_with_dominant_qf,
+                                 widen_weights)
 
 
 def tiny(**kw) -> FBCNN:
@@ -323,6 +324,40 @@ def test_widened_weights_compute_the_same_function(qf_input):
     with torch.no_grad():
         c, _ = noisy(x)
     assert 0 < (c - a).abs().max() < 0.05 * a.abs().max()
+
+
+def test_a_deeper_bottleneck_computes_the_same_function_and_then_learns():
+    """Net2DeeperNet: new bottleneck blocks start as the identity (last conv zeroed), also after
+    widening (init_from goes through weights_from), and one training step moves them."""
+    shallow = tiny(qf_input="highpass", qf_stem=8, global_residual=True).eval()
+    for p in shallow.parameters():   # a trained-like spread
+        p.data.normal_(0.0, 0.1)
+    deep = tiny(qf_input="highpass", qf_stem=8, global_residual=True, bottleneck_blocks=3).eval()
+    deep.load_state_dict(deepen_bottleneck(shallow.state_dict(), deep))
+    x = torch.rand(2, 1, 40, 48)
+    with torch.no_grad():
+        (a, qa), (b, qb) = shallow(x), deep(x)
+    torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(qb, qa)
+    both = tiny(qf_input="highpass", qf_stem=8, global_residual=True, bottleneck_blocks=2, channels=(6, 8, 9, 20))
+    both.load_state_dict(both.weights_from(shallow.state_dict()))   # widened with noise, then deepened
+    with torch.no_grad():
+        c, _ = both.eval()(x)
+    assert (c - a).abs().max() < 0.05 * a.abs().max()
+    new = deep.body_decoder[2].conv2.weight
+    assert not new.any()
+    deep.train()
+    out, _ = deep(x)
+    (out - x).abs().mean().backward()
+    assert new.grad is not None and new.grad.abs().sum() > 0
+
+
+def test_deepening_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="shallower"):
+        deepen_bottleneck(tiny(bottleneck_blocks=2).state_dict(), tiny())
+    with pytest.raises(ValueError, match="widen first"):
+        deepen_bottleneck(tiny(channels=(4, 8, 8, 20), qf_input="highpass", qf_stem=8).state_dict(),
+                          tiny(bottleneck_blocks=2, qf_input="highpass", qf_stem=8))
 
 
 def test_widening_refuses_what_it_cannot_do():

@@ -208,10 +208,13 @@ class FBCNN(Restorer):
 
     def weights_from(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """:meth:`Restorer.weights_from`, and a narrower FBCNN's weights widened to this one's
-        ``channels`` by :func:`widen_weights` (the same function, more channels to train)."""
+        ``channels`` by :func:`widen_weights`, a shallower bottleneck's deepened to this one's
+        ``bottleneck_blocks`` by :func:`deepen_bottleneck` (each: the same function, more to train)."""
         widths = state_widths(state, self)
         if widths is not None and widths != list(self.channels):
             state = widen_weights(state, self)
+        if any(_depth(state, part) < len(getattr(self, part)) for part in BOTTLENECK):
+            state = deepen_bottleneck(state, self)
         return super().weights_from(state)
 
     # --------------------------------------------------------------- the common restore interface
@@ -349,6 +352,41 @@ def widen_weights(state: dict[str, torch.Tensor], model: "FBCNN", noise: float =
             spread = float(v.std()) if v.numel() > 1 else 0.0
             v = v + fresh * torch.randn(v.shape, generator=gen) * noise * spread
         out[key] = v
+    return out
+
+
+BOTTLENECK = ("body_encoder", "body_decoder")
+"""The two stacks of residual blocks at 1/8 scale (the paper's bottleneck: 4 blocks each)."""
+
+
+def _depth(state: dict[str, torch.Tensor], part: str) -> int:
+    """How many residual blocks (``<part>.<i>.``) of ``part`` the weights ``state`` hold."""
+    found = {int(k.split(".")[1]) for k in state if k.startswith(part + ".")}
+    return max(found) + 1 if found else 0
+
+
+def deepen_bottleneck(state: dict[str, torch.Tensor], model: "FBCNN") -> dict[str, torch.Tensor]:
+    """An FBCNN's weights with fewer bottleneck blocks (:data:`BOTTLENECK`) made to fit ``model``
+    (same widths, more blocks) so that it computes the same function: the trained blocks come
+    first, each new one after them with its last convolution zeroed, so that it adds nothing
+    (``x + 0``); its first convolution keeps ``model``'s random initialisation, so the zeroed one
+    gets a gradient at the first step. Net2DeeperNet (Chen, Goodfellow, Shlens, ICLR 2016) for
+    residual blocks. Only the bottleneck: a new QF-attention block would add the controller's
+    beta, which its scale's other blocks share, so it cannot start as the identity."""
+    out = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    depth = {part: (_depth(state, part), len(getattr(model, part))) for part in BOTTLENECK}
+    for part, (old, new) in depth.items():
+        if old > new:
+            raise ValueError(f"cannot deepen {part} from {old} blocks to the shallower {new}")
+    for k, v in state.items():
+        if k in out and out[k].shape != v.shape:
+            raise ValueError(f"{k} is {tuple(v.shape)} in these weights but {tuple(out[k].shape)} in the model "
+                             "(deepening keeps the widths: widen first)")
+        out[k] = v.float() if v.is_floating_point() else v
+    for part, (old, new) in depth.items():
+        for i in range(old, new):
+            out[f"{part}.{i}.conv2.weight"].zero_()
+            out[f"{part}.{i}.conv2.bias"].zero_()
     return out
 
 
