@@ -222,7 +222,8 @@ class CQR(Restorer):
     """
 
     # restore() in fp32 on 2 cores, 512x512, 0.37 M parameters: 3.3 s in channels-last layout against
-    # 5.0 s (measured beside a training run), outputs equal to 6e-7 (tests/test_cqr.py)
+    # 5.0 s (measured beside a training run), outputs equal to 6e-7 (tests/test_cqr.py); the zoo's
+    # two-pair cqr_gray: 3.1 s, alone on the machine (ms_512 in benchmarks/results/benchmark.csv)
     channels_last_inference = True
 
     def __init__(self, in_channels: int = 1, features: int = 24, pairs: int = 1, trunk: int = 1,
@@ -502,7 +503,7 @@ PRESETS = {
     # PAPERS.md §5.5 (CQR-small: one [non-local, local] pair) at twice its width, 48 features and
     # 24 attention channels (0.37 M parameters), QF 10-30 as the paper;
     # the ranker-guided loss needs a ranker: --set model_args.ranker=cqr_ranker (zoo) or a checkpoint.
-    # L_F as Eq. 5 writes it; the zoo's cqr_gray is this preset with
+    # L_F as Eq. 5 writes it; stage 1 of the zoo's cqr_gray is this preset with
     # --set model_args.feature_loss=pixel (L_F in pixel units, notebook 12). The first zoo models
     # were 24 features and 2,000 steps (92 k parameters): +0.67 dB at QF 10 on LIVE1.
     "cpu": {"model_args": _small(), "train": _cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f")},
@@ -517,6 +518,7 @@ PRESETS = {
                     "train": _qf3_stage(_cpu_train("l1"), "runs/cqr_gray48_mae/checkpoint.pt")},
     # a third stage: the stage-2 models grown to two [non-local, local] pairs (0.73 M parameters;
     # the new pair starts as the identity, deepen_weights) and trained on at the paper's QFs
+    # (cqr_gray: +1.01 -> +1.09 dB at QF 10 on LIVE1; with the fourth stage +1.10, notebook 12)
     "cpu_deep": {"model_args": {**_small(), "feature_loss": "pixel", "pairs": 2},
                  "train": _deep_stage(_cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f"), "runs/cqr_q3/checkpoint.pt")},
     "cpu_mae_deep": {"model_args": {**_small(ranker=None), "pairs": 2},

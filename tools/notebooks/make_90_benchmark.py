@@ -148,11 +148,11 @@ md("""
   (`qgcn_gray_noqm`) falls to −2.30 dB at QF 90.
 - At QF 10 on LIVE1 the 3.3 M-parameter FBCNN leads (+1.56 dB, 260 CPU-minutes in three runs; the
   1.7 M `fbcnn_gray_small` it grew from: +1.46 in 94), ahead of the 0.5 M QGCN (+1.28, 30
-  CPU-minutes). Next comes the smallest but one, Dual priors with 63 k parameters (+1.12; 12,000
-  short steps in 35 CPU-minutes; the slowest per image, about 5x `fbcnn_gray`'s time in the
-  `ms_512` column, since its iterations need gradients); CQR's 0.37 M de-blocker gets +1.01 (+1.07 with
-  L1 alone, which it beats in PSNR-B at every QF), and with its full-resolution attention is as slow as
-  Dual priors; ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
+  CPU-minutes). Next come CQR's 0.73 M de-blocker trained with L1 alone (+1.18, 133 CPU-minutes in
+  four stages), the smallest model but one, Dual priors with 63 k parameters (+1.12; 12,000 short
+  steps in 35 CPU-minutes; the slowest per image, about 5x `fbcnn_gray`'s time in the `ms_512`
+  column, since its iterations need gradients), and the ranker-guided CQR (+1.10, which beats L1 alone
+  in PSNR-B at every QF; with its attention over 48x48 windows the next slowest); ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
   between +0.80 and +0.83. Capacity counts, and so does what a model does with its training time
   (the same Dual priors model gets +0.93 after 3,000 steps, notebook 14; QGCN +1.09 with a third of
   its stage-1 steps, notebook 11; FBCNN +1.24 with 7,000 steps instead of 24,000, notebook 13).
