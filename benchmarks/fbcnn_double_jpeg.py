@@ -24,7 +24,6 @@ from jarlib.papers import paper_rows
 
 OUT = Path(__file__).resolve().parent / "results" / "fbcnn_table3.csv"
 PAIRS = [(10, 30), (10, 50), (30, 50), (30, 10), (50, 10), (50, 30), (10, 10), (30, 30), (50, 50)]
-QUALITIES = list(range(5, 100, 5))
 BASE = "fbcnn_gray_small"   # the model FBCNN-A (fbcnn_gray_double) was fine-tuned from: the fixes, not the sizes
 
 
@@ -34,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     base, double = zoo.load(BASE), zoo.load("fbcnn_gray_double")
     found: list = []
-    fbcnn_d = partial(restore_with_dominant_qf, base, qualities=QUALITIES, found=found)
+    fbcnn_d = partial(restore_with_dominant_qf, base, found=found)
 
     t0 = time.perf_counter()
     res = {label: evaluate_double(fn, "live1_gray", PAIRS, (4, 4), "fbcnn_gray", limit=args.limit)

@@ -129,3 +129,24 @@ def test_macs_per_pixel_counts_every_application():
     from jarlib.models import DCSC
     r1, r5 = DCSC(filters=4, features=8, iterations=1), DCSC(filters=4, features=8, iterations=5)
     assert r5.macs_per_pixel(16) - r1.macs_per_pixel(16) == pytest.approx(4 * 9 * 8 * 8)
+
+
+def test_block_count_and_deepened_state():
+    from torch import nn
+
+    from jarlib.models.base import block_count, deepened_state
+
+    def net(n: int) -> nn.Module:
+        return nn.Sequential(nn.Conv2d(1, 2, 1), nn.ModuleList([nn.Sequential(nn.Conv2d(2, 2, 1), nn.Conv2d(2, 2, 1))
+                                                               for _ in range(n)]))
+
+    shallow, deep = net(1), net(3)
+    assert block_count(shallow.state_dict(), "1") == 1 and block_count(deep.state_dict(), "1") == 3
+    assert block_count(deep.state_dict(), "missing") == 0
+    grown = deepened_state(shallow.state_dict(), deep, {"1.{i}.1": range(1, 3)})
+    assert torch.equal(grown["0.weight"], shallow.state_dict()["0.weight"])
+    assert torch.equal(grown["1.0.1.weight"], shallow.state_dict()["1.0.1.weight"])
+    assert not grown["1.2.1.weight"].any() and not grown["1.2.1.bias"].any()
+    assert torch.equal(grown["1.2.0.weight"], deep.state_dict()["1.2.0.weight"])   # the rest keeps its random init
+    with pytest.raises(ValueError, match=r"0.weight is \(2, 1, 1, 1\).*\(widen\)"):
+        deepened_state(shallow.state_dict(), nn.Sequential(nn.Conv2d(1, 3, 1)), {}, hint="widen")

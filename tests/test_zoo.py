@@ -124,6 +124,10 @@ def test_the_start_weights_are_found_through_a_chain_of_checkpoints(tmp_path):
     assert zoo.init_weights(str(fourth)) == {"init_weights": {"from": name, "sha256": zoo.info(name)["sha256"],
                                                               "via": [str(fourth), str(third)]}}
     assert zoo.init_weights(str(alone)) == {}
+    assert zoo.checkpoint_chain(str(fourth)) == ([(str(fourth), 1.0), (str(third), 1.0)], name)
+    assert zoo.checkpoint_chain(str(alone)) == ([(str(alone), 1.0)], None)
+    t = zoo.info(name)["training"]   # the minutes add up along the chain, down to the zoo model's total
+    assert zoo.earlier_cpu_minutes(str(fourth)) == pytest.approx(2 / 60 + t.get("cpu_minutes_total", t["cpu_minutes"]))
 
 
 def test_fbcnn_entries_record_how_well_their_qf_predictor_reads_live1():

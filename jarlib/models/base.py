@@ -233,6 +233,35 @@ def gray_to_color(state: dict[str, torch.Tensor], target: dict[str, torch.Tensor
     return out
 
 
+def block_count(state: dict[str, torch.Tensor], prefix: str) -> int:
+    """How many blocks ``<prefix>.<i>.`` (an ``nn.Sequential`` or ``nn.ModuleList`` named ``prefix``)
+    the weights ``state`` hold; 0 when none."""
+    found = {int(k.split(".")[prefix.count(".") + 1]) for k in state if k.startswith(prefix + ".")}
+    return max(found) + 1 if found else 0
+
+
+def deepened_state(state: dict[str, torch.Tensor], model: nn.Module,
+                   zero: dict[str, range], hint: str = "deepening keeps the widths") -> dict[str, torch.Tensor]:
+    """Net2DeeperNet (Chen, Goodfellow, Shlens, ICLR 2016) for residual blocks: ``model``'s own
+    (randomly initialised) weights with every tensor of the shallower ``state`` put in its place,
+    and, for each ``{"<prefix>.{i}.<last conv>": range of new blocks}`` in ``zero``, that block's
+    last convolution (weight and bias) zeroed. A new block then adds nothing (``x + 0``), so the
+    grown model computes the trained one's function, while the block's other convolutions keep
+    their random values, so that the zeroed one gets a gradient at the first step. Raises
+    ``ValueError`` naming the tensor whose shape differs, with ``hint`` (deepening keeps the widths)."""
+    out = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    for k, v in state.items():
+        if k in out and out[k].shape != v.shape:
+            raise ValueError(f"{k} is {tuple(v.shape)} in these weights but {tuple(out[k].shape)} in the model "
+                             f"({hint})")
+        out[k] = v.float() if v.is_floating_point() else v
+    for pattern, new_blocks in zero.items():
+        for i in new_blocks:
+            out[pattern.format(i=i) + ".weight"].zero_()
+            out[pattern.format(i=i) + ".bias"].zero_()
+    return out
+
+
 def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:
     """Tile origins along one axis: every ``tile - overlap`` pixels, the last one moved back (to a
     multiple of 8) so that the tiles end at ``size``; the last tile may be up to 7 pixels longer."""

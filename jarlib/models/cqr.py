@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jarlib.models.base import Restorer
+from jarlib.models.base import Restorer, block_count, deepened_state
 
 # ------------------------------------------------------------------------------------ the ranker
 
@@ -268,7 +268,7 @@ class CQR(Restorer):
     def weights_from(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """:meth:`Restorer.weights_from`, and a shallower CQR's weights (fewer pairs, same widths)
         made to fit this one by :func:`deepen_weights` (the same function, more blocks to train)."""
-        old = _block_count(state)
+        old = block_count(state, "blocks")
         if old and old != len(self.blocks):
             state = deepen_weights(state, self)
         return super().weights_from(state)
@@ -296,36 +296,20 @@ class CQR(Restorer):
 
 # ------------------------------------------------------------------ growing a trained model deeper
 
-def _block_count(state: dict[str, torch.Tensor]) -> int:
-    """How many CQR blocks (``blocks.<i>.``) the weights ``state`` hold (0: none, not a CQR's)."""
-    found = {int(k.split(".")[1]) for k in state if k.startswith("blocks.")}
-    return max(found) + 1 if found else 0
-
-
 def deepen_weights(state: dict[str, torch.Tensor], model: "CQR") -> dict[str, torch.Tensor]:
     """A CQR's weights with fewer [non-local, local] pairs made to fit ``model`` (same widths, more
     pairs) so that it computes the same function: the trained blocks come first, the new pairs
     after them, each new block with its last convolution (the dilated trio's 1x1 fusion) zeroed,
     so that it adds nothing and passes its input on (``x + 0``); the rest of a new block keeps
     ``model``'s random initialisation, so that the fusion's gradient is not zero and the block
-    starts to learn at the first step. Net2DeeperNet (Chen, Goodfellow, Shlens, ICLR 2016) for
-    residual blocks. Why: a trained model is grown instead of training the deeper one from
-    scratch (CPU-hours)."""
-    old, new = _block_count(state), len(model.blocks)
+    starts to learn at the first step (:func:`~jarlib.models.base.deepened_state`). Why: a trained
+    model is grown instead of training the deeper one from scratch (CPU-hours)."""
+    old, new = block_count(state, "blocks"), len(model.blocks)
     if old == 0:
         raise ValueError("these weights are not a CQR's (no blocks.<i> tensors)")
     if old % 2 or old > new:
         raise ValueError(f"cannot deepen {old} blocks to {new}: whole [non-local, local] pairs can only be added")
-    out = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    for k, v in state.items():
-        if k in out and out[k].shape != v.shape:
-            raise ValueError(f"{k} is {tuple(v.shape)} in these weights but {tuple(out[k].shape)} in the model "
-                             "(deepening keeps the widths)")
-        out[k] = v.float() if v.is_floating_point() else v
-    for i in range(old, new):
-        out[f"blocks.{i}.trio.fuse.weight"].zero_()
-        out[f"blocks.{i}.trio.fuse.bias"].zero_()
-    return out
+    return deepened_state(state, model, {"blocks.{i}.trio.fuse": range(old, new)})
 
 
 FEATURE_LOSSES = ("l1", "relative", "pixel")

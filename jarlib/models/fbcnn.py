@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jarlib.models.base import DecodedJpeg, JpegInput, Restorer, decode_input
+from jarlib.models.base import DecodedJpeg, JpegInput, Restorer, block_count, decode_input, deepened_state
 
 
 def high_pass(x: torch.Tensor, gain: float = 20.0) -> torch.Tensor:
@@ -213,7 +213,7 @@ class FBCNN(Restorer):
         widths = state_widths(state, self)
         if widths is not None and widths != list(self.channels):
             state = widen_weights(state, self)
-        if any(_depth(state, part) < len(getattr(self, part)) for part in BOTTLENECK):
+        if any(block_count(state, part) < len(getattr(self, part)) for part in BOTTLENECK):
             state = deepen_bottleneck(state, self)
         return super().weights_from(state)
 
@@ -359,35 +359,20 @@ BOTTLENECK = ("body_encoder", "body_decoder")
 """The two stacks of residual blocks at 1/8 scale (the paper's bottleneck: 4 blocks each)."""
 
 
-def _depth(state: dict[str, torch.Tensor], part: str) -> int:
-    """How many residual blocks (``<part>.<i>.``) of ``part`` the weights ``state`` hold."""
-    found = {int(k.split(".")[1]) for k in state if k.startswith(part + ".")}
-    return max(found) + 1 if found else 0
-
-
 def deepen_bottleneck(state: dict[str, torch.Tensor], model: "FBCNN") -> dict[str, torch.Tensor]:
     """An FBCNN's weights with fewer bottleneck blocks (:data:`BOTTLENECK`) made to fit ``model``
     (same widths, more blocks) so that it computes the same function: the trained blocks come
     first, each new one after them with its last convolution zeroed, so that it adds nothing
     (``x + 0``); its first convolution keeps ``model``'s random initialisation, so the zeroed one
-    gets a gradient at the first step. Net2DeeperNet (Chen, Goodfellow, Shlens, ICLR 2016) for
-    residual blocks. Only the bottleneck: a new QF-attention block would add the controller's
-    beta, which its scale's other blocks share, so it cannot start as the identity."""
-    out = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    depth = {part: (_depth(state, part), len(getattr(model, part))) for part in BOTTLENECK}
+    gets a gradient at the first step (:func:`~jarlib.models.base.deepened_state`). Only the
+    bottleneck: a new QF-attention block would add the controller's beta, which its scale's other
+    blocks share, so it cannot start as the identity."""
+    depth = {part: (block_count(state, part), len(getattr(model, part))) for part in BOTTLENECK}
     for part, (old, new) in depth.items():
         if old > new:
             raise ValueError(f"cannot deepen {part} from {old} blocks to the shallower {new}")
-    for k, v in state.items():
-        if k in out and out[k].shape != v.shape:
-            raise ValueError(f"{k} is {tuple(v.shape)} in these weights but {tuple(out[k].shape)} in the model "
-                             "(deepening keeps the widths: widen first)")
-        out[k] = v.float() if v.is_floating_point() else v
-    for part, (old, new) in depth.items():
-        for i in range(old, new):
-            out[f"{part}.{i}.conv2.weight"].zero_()
-            out[f"{part}.{i}.conv2.bias"].zero_()
-    return out
+    return deepened_state(state, model, {f"{part}.{{i}}.conv2": range(old, new) for part, (old, new) in depth.items()},
+                          hint="deepening keeps the widths: widen first")
 
 
 # ------------------------------------------------------------------------------ the QF loss term
@@ -431,7 +416,11 @@ def first_minimum(curve: Sequence[float]) -> Optional[int]:
     return None
 
 
-def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100, 5)), shifts: int = 8,
+DOMINANT_QF_GRID = tuple(range(5, 100, 5))
+"""The qualities FBCNN-D recompresses at by default (:func:`dominant_qf`): 5, 10, ..., 95."""
+
+
+def dominant_qf(image: np.ndarray, qualities: Sequence[int] = DOMINANT_QF_GRID, shifts: int = 8,
                 method: str = "relative", threshold: Optional[float] = None, max_side: int = 256) -> Optional[int]:
     """FBCNN-D (paper §3.3): training-free estimate of the *dominant* (lowest) QF of a single or
     double-compressed image, for correcting FBCNN's predicted QF without retraining.
@@ -490,7 +479,7 @@ def dominant_qf(image: np.ndarray, qualities: Sequence[int] = tuple(range(5, 100
     return min(qfs) if qfs else None
 
 
-def restore_with_dominant_qf(model: FBCNN, jpeg: bytes, qualities: Sequence[int] = tuple(range(5, 100, 5)),
+def restore_with_dominant_qf(model: FBCNN, jpeg: bytes, qualities: Sequence[int] = DOMINANT_QF_GRID,
                              found: Optional[list[Optional[int]]] = None) -> np.ndarray:
     """FBCNN-D (paper §3.3): restore the JPEG file ``jpeg`` with the QF set by hand to the dominant
     QF :func:`dominant_qf` estimates on the ``qualities`` grid; blind (the predicted QF) when it

@@ -222,22 +222,31 @@ def _add_auxiliary(name: str, state: dict[str, Any], command: str, half: bool) -
     return entry
 
 
-def earlier_cpu_minutes(init_from: Optional[str]) -> float:
-    """The training minutes a fine-tuning run started from (``init_from``): a zoo model's total, or
-    a checkpoint's own training time plus what that checkpoint started from; 0 without a start."""
-    if not init_from:
-        return 0.0
+def checkpoint_chain(init_from: Optional[str]) -> tuple[list[tuple[str, float]], Optional[str]]:
+    """Follow a run's ``init_from`` back through training checkpoints, each to the ``init_from`` in
+    its own config: ``([(checkpoint, its training seconds), ...], start)``, nearest first, where
+    ``start`` is the zoo model the chain began at, or ``None`` (no start, or a file not there)."""
     entries = manifest()
-    if init_from in entries:
-        t = entries[init_from]["training"]
-        return float(t.get("cpu_minutes_total", t["cpu_minutes"]))
+    chain: list[tuple[str, float]] = []
     from jarlib.train import load_checkpoint
 
-    path = Path(init_from)
-    if not path.is_file():
-        return 0.0
-    state = load_checkpoint(path)
-    return state["seconds"] / 60 + earlier_cpu_minutes(state.get("config", {}).get("init_from"))
+    while init_from and init_from not in entries and Path(init_from).is_file() and len(chain) < 32:
+        state = load_checkpoint(Path(init_from))
+        chain.append((init_from, float(state["seconds"])))
+        init_from = state.get("config", {}).get("init_from")
+    return chain, init_from if init_from in entries else None
+
+
+def earlier_cpu_minutes(init_from: Optional[str]) -> float:
+    """The training minutes a fine-tuning run started from (``init_from``): a zoo model's total, or
+    a checkpoint's own training time plus what that checkpoint started from (:func:`checkpoint_chain`);
+    0 without a start."""
+    chain, start = checkpoint_chain(init_from)
+    minutes = sum(seconds for _, seconds in chain) / 60
+    if start is not None:
+        t = manifest()[start]["training"]
+        minutes += float(t.get("cpu_minutes_total", t["cpu_minutes"]))
+    return minutes
 
 
 def qf_prediction_set(in_channels: int) -> str:
@@ -269,19 +278,13 @@ def init_weights(init_from: Optional[str]) -> dict[str, Any]:
     ``{}``: the zoo model may be replaced later, and its SHA-256 names the weights the run started
     from (recover them with ``git log`` on the manifest, then ``--set init_from=<that file>``).
     A run that started from a training checkpoint is followed back through the checkpoints'
-    own ``init_from`` (as :func:`earlier_cpu_minutes` does); when that chain began at a zoo model,
+    own ``init_from`` (:func:`checkpoint_chain`); when that chain began at a zoo model,
     ``"via"`` lists the checkpoints in between."""
-    entries = manifest()
-    via: list[str] = []
-    from jarlib.train import load_checkpoint
-
-    while init_from and init_from not in entries and Path(init_from).is_file() and len(via) < 32:
-        via.append(init_from)
-        init_from = load_checkpoint(Path(init_from)).get("config", {}).get("init_from")
-    if init_from and init_from in entries:
-        start = {"from": init_from, "sha256": entries[init_from]["sha256"]}
-        return {"init_weights": {**start, "via": via} if via else start}
-    return {}
+    chain, start = checkpoint_chain(init_from)
+    if start is None:
+        return {}
+    begun = {"from": start, "sha256": manifest()[start]["sha256"]}
+    return {"init_weights": {**begun, "via": [path for path, _ in chain]} if chain else begun}
 
 
 def frozen_parameters(model: torch.nn.Module) -> dict[str, int]:
