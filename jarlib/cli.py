@@ -147,22 +147,24 @@ class ModelCache:
         return name, self.models[name]
 
 
-def restore_one(model: Any, data: bytes, qf: Optional[int], tile: int) -> np.ndarray:
-    """One JPEG file's bytes -> restored uint8 image (stored orientation)."""
+def restore_one(model: Any, data: bytes, qf: Optional[int], tile: int, flip_ensemble: bool = False) -> np.ndarray:
+    """One JPEG file's bytes -> restored uint8 image (stored orientation); ``flip_ensemble``: the
+    mean over the image's four flips (:meth:`jarlib.models.base.Restorer.restore_tensor`, 4x the time)."""
     from jarlib.models.fbcnn import FBCNN
     from jarlib.models.qgcn import QGCN
 
     if qf is None:
-        return model.restore(data, tile=tile)
+        return model.restore(data, tile=tile, flip_ensemble=flip_ensemble)
     if isinstance(model, FBCNN):
-        return model.restore(data, qf=qf, tile=tile)
+        return model.restore(data, qf=qf, tile=tile, flip_ensemble=flip_ensemble)
     if isinstance(model, QGCN):
-        return model.restore(data, quality=qf, tile=tile)
+        return model.restore(data, quality=qf, tile=tile, flip_ensemble=flip_ensemble)
     raise CliError(f"--qf {qf}: the model {type(model).__name__} has no QF input (FBCNN and QGCN do); drop --qf")
 
 
 def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf: Optional[int] = None,
-                  tile: int = 512, device: str = "auto", progress: bool = True) -> RestoreReport:
+                  tile: int = 512, device: str = "auto", progress: bool = True,
+                  flip_ensemble: bool = False) -> RestoreReport:
     """Restore JPEG files into ``outdir`` as PNG (see the module docstring); returns a report.
 
     Raises :class:`CliError` for a problem that concerns every file (unknown model, ``--qf`` for a
@@ -199,7 +201,7 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
             pil = Image.open(io.BytesIO(data))
             mode, orientation, icc = pil.mode, _orientation(pil), pil.info.get("icc_profile")
             name, net = models.for_image(pixels.ndim == 3)
-            restored = restore_one(net, data, qf, tile)
+            restored = restore_one(net, data, qf, tile, flip_ensemble)
             if mode == "CMYK":
                 report.notes.append((src, "CMYK JPEG: restored as RGB"))
                 icc = None                        # a CMYK profile does not describe the RGB output
@@ -217,7 +219,8 @@ def _restore_main(args: argparse.Namespace) -> int:
     inputs = expand_inputs(args.inputs)
     if not inputs:
         raise CliError("no input files (a folder is searched for .jpg/.jpeg/.jpe/.jfif files)")
-    report = restore_files(inputs, Path(args.output), args.model, qf, args.tile, args.device, not args.quiet)
+    report = restore_files(inputs, Path(args.output), args.model, qf, args.tile, args.device, not args.quiet,
+                           args.flip_ensemble)
     for src, note in report.notes:
         print(f"note: {src}: {note}", file=sys.stderr)
     for src, why in report.skipped:
@@ -247,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "QF knob (lower removes more), QGCN's tables")
     p.add_argument("--tile", type=int, default=512, help="tile size in pixels, a multiple of 8 (0: whole image; "
                    "default 512: memory stays bounded on large photos)")
+    p.add_argument("--flip-ensemble", action="store_true", help="average the restorations of the image and its "
+                   "three flips (a little better, 4x the time)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser

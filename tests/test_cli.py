@@ -148,3 +148,12 @@ def test_a_12_megapixel_photo_is_restored_in_bounded_memory(tmp_path):
     # one 32-channel float32 activation of the whole photo alone would be 1.5 GB
     assert peak_mb < 1200, f"peak memory {peak_mb} MB"
     print(f"peak memory {peak_mb} MB")
+
+
+def test_flip_ensemble_option_restores_with_the_mean_over_the_flips(tmp_path, camera):
+    blob = encode_bytes(camera, 10)
+    (tmp_path / "gray.jpg").write_bytes(blob)
+    assert run(str(tmp_path / "gray.jpg"), "-o", str(tmp_path / "out"), "--model", MODEL, "--flip-ensemble") == 0
+    expected = zoo.load(MODEL, "cpu").restore(blob, tile=512, flip_ensemble=True)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "gray.png")), expected)
+    assert psnr(camera, expected) > psnr(camera, decode_bytes(blob))

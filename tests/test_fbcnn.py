@@ -80,6 +80,8 @@ def test_restore_with_and_without_qf():
     assert m.predict_qf(jpeg) == pytest.approx(q, abs=1e-4)
     np.testing.assert_array_equal(m.restore(jpeg, qf=q), blind)
     assert m._control_qf is None                    # the override does not stick
+    ensemble = m.restore(jpeg, qf=30, flip_ensemble=True)   # passed on to Restorer.restore_tensor
+    assert ensemble.shape == jpeg.shape and not np.array_equal(ensemble, m.restore(jpeg, qf=30))
     with pytest.raises(ValueError, match="qf must be"):
         m.restore(jpeg, qf=0)
 

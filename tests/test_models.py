@@ -150,3 +150,24 @@ def test_block_count_and_deepened_state():
     assert torch.equal(grown["1.2.0.weight"], deep.state_dict()["1.2.0.weight"])   # the rest keeps its random init
     with pytest.raises(ValueError, match=r"0.weight is \(2, 1, 1, 1\).*\(widen\)"):
         deepened_state(shallow.state_dict(), nn.Sequential(nn.Conv2d(1, 3, 1)), {}, hint="widen")
+
+
+def test_flip_ensemble_is_the_mean_of_the_flipped_restorations():
+    """Each of the four flips is restored and flipped back, then averaged: for a model that is not
+    flip-equivariant the ensemble differs from one pass, and equals the mean done by hand."""
+    from jarlib.models.base import FLIPS, DecodedJpeg
+
+    torch.manual_seed(0)
+    model = DnCNN(features=8, depth=3).eval()
+    x = 0.2 + 0.6 * torch.rand(1, 1, 24, 32)
+    src = DecodedJpeg(np.zeros((24, 32), np.uint8))
+    with torch.no_grad():
+        by_hand = (sum(model(x.flip(d)).flip(d) for d in FLIPS) / 4).clamp(0, 1)   # flip(()) flips nothing
+    torch.testing.assert_close(model.restore_tensor(x, src, flip_ensemble=True), by_hand)
+    assert not torch.allclose(model.restore_tensor(x, src), by_hand)
+    # any size (padding first keeps the 8x8 grid under the flips), tiles, the uint8 interface
+    jpeg = compress(np.random.default_rng(3).integers(0, 256, (37, 50), dtype=np.uint8), 30)
+    np.testing.assert_array_equal(identity_dncnn().restore(jpeg, flip_ensemble=True), jpeg)
+    whole, tiled = model.restore(jpeg, flip_ensemble=True), model.restore(jpeg, flip_ensemble=True, tile=32, overlap=8)
+    assert whole.shape == tiled.shape == jpeg.shape
+    assert not np.array_equal(whole, model.restore(jpeg))

@@ -130,6 +130,8 @@ def test_restore_with_edited_tables():
     np.testing.assert_array_equal(same, m.restore(data))
     coarser = m.restore(data, tables=[np.minimum(quant_table(30) * 4, 255)])
     assert not np.array_equal(coarser, same) and m._tables is None
+    ensemble = m.restore(data, tables=[quant_table(30)], flip_ensemble=True)   # the file's map for every flip
+    assert ensemble.shape == same.shape and not np.array_equal(ensemble, same) and m._tables is None
     with pytest.raises(ValueError, match="1..255"):
         m.restore(data, tables=[np.zeros((8, 8))])
 

@@ -23,6 +23,9 @@ from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 
 JpegInput = Union[np.ndarray, bytes, bytearray, memoryview]
 
+FLIPS: tuple[tuple[int, ...], ...] = ((), (-1,), (-2,), (-2, -1))
+"""The tensor dimensions each member of the flip ensemble flips: none, left-right, up-down, both."""
+
 
 @dataclass
 class DecodedJpeg:
@@ -105,19 +108,35 @@ class Restorer(nn.Module):
         return gray_to_color(state, self.state_dict())
 
     @torch.no_grad()
-    def restore_tensor(self, x: torch.Tensor, jpeg: DecodedJpeg) -> torch.Tensor:
+    def restore_tensor(self, x: torch.Tensor, jpeg: DecodedJpeg, flip_ensemble: bool = False) -> torch.Tensor:
         """(1, C, H, W) float in [0, 1] -> same shape, padded to ``pad_multiple`` at the bottom/right
-        (edge replicate, so the 8x8 grid stays where the JPEG put it) and cropped back."""
+        (edge replicate, so the 8x8 grid stays where the JPEG put it) and cropped back.
+
+        ``flip_ensemble``: the mean of the restorations of the image and of its three flips, each
+        flipped back (:data:`FLIPS`; 4x the time). Flipping the padded image (a multiple of 8 on
+        each side) maps 8x8 blocks onto 8x8 blocks, and a flipped block's DCT coefficients change
+        sign, not size, so the flips are JPEGs of the same quality; a transpose would quantize
+        coefficient (u, v) with the table's (v, u) entry, which differs (the tables are not
+        symmetric), so the eight-fold ensemble of super-resolution (Timofte et al., CVPR 2016) is
+        left at four here."""
         h, w = x.shape[-2:]
         m = self.pad_multiple
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-        out = self.output_image(self(x, **self.extra_inputs(x, jpeg)))
-        return out[..., :h, :w].clamp(0.0, 1.0)
+        if flip_ensemble and (x.shape[-2] % 8 or x.shape[-1] % 8):
+            raise ValueError(f"flip_ensemble needs a pad_multiple that is a multiple of 8, got {m}")
+        out = torch.zeros_like(x)
+        flips = FLIPS if flip_ensemble else FLIPS[:1]
+        for dims in flips:
+            xf = x.flip(dims) if dims else x
+            y = self.output_image(self(xf, **self.extra_inputs(xf, jpeg)))
+            out += y.flip(dims) if dims else y
+        return (out / len(flips))[..., :h, :w].clamp(0.0, 1.0)
 
     @torch.no_grad()
-    def restore_tiled(self, x: torch.Tensor, jpeg: DecodedJpeg, tile: int, overlap: int = 32) -> torch.Tensor:
+    def restore_tiled(self, x: torch.Tensor, jpeg: DecodedJpeg, tile: int, overlap: int = 32,
+                      flip_ensemble: bool = False) -> torch.Tensor:
         """:meth:`restore_tensor` in ``tile`` x ``tile`` pieces overlapping by ``overlap`` pixels, so
         memory stays bounded on large photos. Tiles start on the 8x8 grid, and each keeps only
         its part away from the borders it shares with a neighbour (no seams from padding)."""
@@ -130,7 +149,7 @@ class Restorer(nn.Module):
             bottom = h if a == len(rows) - 1 else top + tile
             for b, left in enumerate(cols):
                 right = w if b == len(cols) - 1 else left + tile
-                piece = self.restore_tensor(x[..., top:bottom, left:right], jpeg)
+                piece = self.restore_tensor(x[..., top:bottom, left:right], jpeg, flip_ensemble)
                 dt = overlap // 2 if a else 0
                 dl = overlap // 2 if b else 0
                 out[..., top + dt:bottom, left + dl:right] = piece[..., dt:, dl:]
@@ -150,14 +169,15 @@ class Restorer(nn.Module):
 
     @torch.no_grad()
     def restore(self, jpeg: JpegInput, quality: Optional[int] = None, *, tile: int = 0,
-                overlap: int = 32) -> np.ndarray:
+                overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
         """Restore a decoded JPEG (uint8 (H, W) or (H, W, 3)) or a JPEG file's bytes -> uint8, same shape.
 
         A gray model given a colour image restores its luma (JFIF Y) and keeps the chroma; a
         colour model given a gray image sees it repeated in R, G and B and returns their mean.
         ``quality`` overrides the QF read from the file (models that use one). ``tile`` > 0 (a
         multiple of 8) restores in overlapping tiles of that size: memory then depends on the tile,
-        not on the photo (see :meth:`restore_tiled`).
+        not on the photo (see :meth:`restore_tiled`). ``flip_ensemble`` averages the restorations
+        of the image and its three flips (4x the time; see :meth:`restore_tensor`).
         """
         src = decode_input(jpeg, quality)
         pixels = src.pixels
@@ -167,9 +187,9 @@ class Restorer(nn.Module):
             x = self.prepare(src)
             h, w = x.shape[-2:]
             if tile and (h > tile or w > tile):
-                y = self.restore_tiled(x, src, tile, overlap)
+                y = self.restore_tiled(x, src, tile, overlap, flip_ensemble)
             else:
-                y = self.restore_tensor(x, src)
+                y = self.restore_tensor(x, src, flip_ensemble)
             out = y[0].double().cpu().numpy()
             if self.in_channels == 1 and pixels.ndim == 3:
                 ycc = rgb_to_ycbcr(pixels)

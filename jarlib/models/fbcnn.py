@@ -229,18 +229,19 @@ class FBCNN(Restorer):
 
     @torch.no_grad()
     def restore(self, jpeg: JpegInput, quality: Optional[int] = None, *, qf: Optional[float] = None,
-                tile: int = 0, overlap: int = 32) -> np.ndarray:
+                tile: int = 0, overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
         """Restore blind (the predicted QF steers the decoder) or, with ``qf`` (1..100), with the
         quality set by hand: lower removes more artifacts and more detail (paper Fig. 4).
         ``tile`` > 0 restores in tiles of that size (see :meth:`Restorer.restore`); blind tiled
-        restoration first predicts one QF for the whole image so that all tiles agree."""
+        restoration first predicts one QF for the whole image so that all tiles agree;
+        ``flip_ensemble``: see :meth:`Restorer.restore_tensor` (blind, each flip predicts its QF)."""
         if qf is not None and not 0 < qf <= 100:
             raise ValueError(f"qf must be a quality in (0, 100], got {qf}")
         if qf is None and tile:
             qf = self.predict_qf(jpeg, quality)
         self._control_qf = None if qf is None else float(qf)
         try:
-            return super().restore(jpeg, quality, tile=tile, overlap=overlap)
+            return super().restore(jpeg, quality, tile=tile, overlap=overlap, flip_ensemble=flip_ensemble)
         finally:
             self._control_qf = None
 

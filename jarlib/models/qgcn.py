@@ -182,7 +182,7 @@ class QGCN(Restorer):
 
     @torch.no_grad()
     def restore(self, jpeg: Any, quality: Optional[int] = None, *, tables: Optional[Sequence[np.ndarray]] = None,
-                tile: int = 0, overlap: int = 32) -> np.ndarray:
+                tile: int = 0, overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
         """:meth:`Restorer.restore`, with ``tables`` (8x8 arrays, luma first) fed to the model
         instead of the file's: what does the network do if it believes the quantization was
         coarser or finer than it was?"""
@@ -193,7 +193,7 @@ class QGCN(Restorer):
                     raise ValueError("tables must be 8x8 arrays with entries in 1..255")
         self._tables = tables
         try:
-            return super().restore(jpeg, quality, tile=tile, overlap=overlap)
+            return super().restore(jpeg, quality, tile=tile, overlap=overlap, flip_ensemble=flip_ensemble)
         finally:
             self._tables = None
 

@@ -152,16 +152,20 @@ def load_any(source: str | os.PathLike, device: str | torch.device = "auto") -> 
 
 
 def evaluate(model: model_registry.Restorer, sets: Optional[Sequence[str]] = None,
-             qfs: Sequence[int] = EVAL_QFS) -> dict[str, Any]:
+             qfs: Sequence[int] = EVAL_QFS, flip_ensemble: bool = False) -> dict[str, Any]:
     """PSNR / SSIM / PSNR-B (FBCNN's conventions: MATLAB Y for gray sets, RGB for ``*_color``) of
     ``model`` and of JPEG on ``sets`` (default: :func:`default_sets`) at ``qfs``, rounded to 4
     decimals: ``{set: {"10": {...}, ...}}``. ``ssim`` uses the 11x11 Gaussian window (FBCNN),
-    ``ssim_uniform8`` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors)."""
+    ``ssim_uniform8`` the 8x8 uniform one (ARCNN's script: the DCSC erratum, QGCN, Dual priors).
+    ``flip_ensemble``: restore with the mean over the four flips (``model.restore(..., flip_ensemble=True)``)."""
+    from functools import partial
+
     from jarlib.evaluation import evaluate_restorer
 
+    restore = partial(model.restore, flip_ensemble=True) if flip_ensemble else model.restore
     out: dict[str, Any] = {}
     for s in sets or default_sets(model.in_channels):
-        r = evaluate_restorer(model.restore, s, qfs, convention_for(s), also_ssim=("uniform8",))
+        r = evaluate_restorer(restore, s, qfs, convention_for(s), also_ssim=("uniform8",))
         out[s] = {q: {k: round(v, 4) for k, v in r[q].items() if k != "seconds"} for q in map(str, qfs)}
         out[s]["images"] = r["images"]
     return out
@@ -374,6 +378,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p_eval.add_argument("name", help="a zoo name, or the path of a training checkpoint (runs/<run>/checkpoint.pt)")
     p_eval.add_argument("--sets", nargs="+", default=None)
     p_eval.add_argument("--qfs", nargs="+", type=int, default=list(EVAL_QFS))
+    p_eval.add_argument("--flip-ensemble", action="store_true", help="the mean over the image's four flips "
+                        "(4x the time; not what `add` records)")
     p_qf = sub.add_parser("qf-prediction", help="FBCNN: how well the QF predictor reads LIVE1 at QF 10-90 "
                           "(mean absolute error in QF units)")
     p_qf.add_argument("name", help="a zoo name, or the path of a training checkpoint")
@@ -403,7 +409,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 measured = measure_qf_prediction(model, model.in_channels)
             print(json.dumps(measured, indent=1))
         else:
-            print(json.dumps(evaluate(load_any(args.name), args.sets, args.qfs), indent=1))
+            print(json.dumps(evaluate(load_any(args.name), args.sets, args.qfs, args.flip_ensemble), indent=1))
     except (ZooError, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=__import__("sys").stderr)
         return 2

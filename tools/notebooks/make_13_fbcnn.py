@@ -45,6 +45,7 @@ SCATTER_QFS = list(range(10, 91, 10))    # true QFs of the predictor scatter
 TABLE3_PAIRS = [(10, 30), (10, 50), (30, 50), (30, 10), (50, 10), (50, 30), (10, 10), (30, 30), (50, 50)]
 DOMINANT_QUALITIES = list(range(5, 100, 5))   # the QF grid FBCNN-D searches
 MAX_IMAGES = None             # images per evaluation set (None: all, as the paper)
+FLIP_IMAGES = 6               # LIVE1 images of the live flip-ensemble check (section 4)
 TABLE3_IMAGES = None          # LIVE1 images of Table 3 (None: all 29)
 PHOTO_SIZE = (3000, 4000)     # the "real photo" of section 10 (12 megapixels)
 TILE = 512
@@ -79,6 +80,7 @@ LIVE_SIZE = {"patch": 48, "batch": 8}
 if SMOKE:
     LIVE_STEPS, LIVE_SIZE = 6, {"patch": 24, "batch": 2}
     EVAL_SETS, COLOR_SETS, QUALITIES, MAX_IMAGES, CROP = ["classic5"], ["live1_color"], [10], 1, 64
+    FLIP_IMAGES = 1
     SCATTER_QFS, TABLE3_PAIRS, TABLE3_IMAGES = [10, 50, 90], [(10, 30)], 1
     PHOTO_SIZE, TILE = (600, 800), 256
 torch.manual_seed(SEED)
@@ -298,6 +300,46 @@ draw this time. Its validation PSNR (4 LIVE1 crops at QF 10) rose by only 0.02 d
 missing and the 0.42 dB to the paper are capacity and data: a wider decoder (the paper's 64–512
 channels, 4 blocks per scale against our 2) and larger batches, at a cost per step that grows with
 them — GPU work, or many more CPU-hours.
+
+The last row, **`deeper`**, tried capacity where it is cheapest: the shipped model grown by one
+residual block in each 1/8-scale stack (4.6 M parameters; Net2DeeperNet, `fbcnn.deepen_bottleneck`,
+starts it as the same function) and trained 10,000 steps more (83 CPU-minutes): +0.008 dB at QF 10,
++0.009 at 30. The bottleneck is not where this model is short, and its file would be 40 % larger,
+so `fbcnn_gray` stays as it is.
+
+### Four looks at one JPEG
+
+Without training: flip the JPEG left-right, up-down and both ways, restore each, flip the results
+back and average the four (`restore(jpeg, flip_ensemble=True)`, 4x the time). A flip maps the 8x8
+grid onto itself (after padding to a multiple of 8) and only changes the signs of a block's DCT
+coefficients, so each flipped image is a JPEG of the same quality, and the network's errors on the
+four differ enough for the mean to cancel part of them. Super-resolution also averages the four
+transposed versions (Timofte et al., CVPR 2016); here a transpose would quantize coefficient
+(u, v) with the table's (v, u) step, which is a different JPEG.
+"""),
+code("""
+flip_src = list(evaluation_images("live1_gray", "gray", limit=FLIP_IMAGES))
+one = evaluate_restorer(gray.restore, flip_src, [10], "fbcnn_gray")["10"]
+four = evaluate_restorer(partial(gray.restore, flip_ensemble=True), flip_src, [10], "fbcnn_gray")["10"]
+print(f"{len(flip_src)} LIVE1 images at QF 10: one pass {one['psnr']:.3f} dB, four flips {four['psnr']:.3f} dB "
+      f"({four['psnr'] - one['psnr']:+.3f}), {four['seconds'] / one['seconds']:.1f}x the time")
+assert four["psnr"] > one["psnr"]
+flips = [r for r in read_csv(Path("../benchmarks/results/flip_ensemble.csv"))
+         if r["model"] == ZOO_GRAY and r["sha256"] == zoo.info(ZOO_GRAY)["sha256"][:12]]
+lines = ["| set | QF | JPEG | one pass | four flips | flips vs one | PSNR-B one / four |", "|---" * 7 + "|"]
+lines += [f"| {r['set']} | {r['qf']} | {r['psnr_jpeg']:.2f} | {r['psnr']:.2f} (+{r['psnr'] - r['psnr_jpeg']:.2f}) "
+          f"| {r['psnr_flips']:.2f} (+{r['psnr_flips'] - r['psnr_jpeg']:.2f}) | {r['flips_gain']:+.3f} "
+          f"| {r['psnrb']:.2f} / {r['psnrb_flips']:.2f} |" for r in flips]
+display(Markdown(f"`{ZOO_GRAY}`, all images, PSNR on Y (dB): `python benchmarks/flip_ensemble.py`\\n\\n"
+                 + "\\n".join(lines)))
+assert all(r["flips_gain"] > 0 for r in flips)
+"""),
+md("""
+Measured on all images: +0.04 to +0.05 dB on LIVE1 and +0.05 to +0.07 on Classic5 at QF 10–40,
+PSNR-B alike, for 4x the time. It takes LIVE1 at QF 10 to 29.37 dB, +1.598 over JPEG: still
+0.002 dB under the +1.6 target, and not the same thing: a target for the model, met here by a
+test-time trick the paper's 29.75 does not use. The table of section 4 and the zoo keep the
+single-pass numbers; `jarlib restore --flip-ensemble` offers the four looks to users.
 """),
 md("""
 ## 5. Does the predictor read the quality?
@@ -578,6 +620,8 @@ md("""
 - Non-aligned double JPEG with QF₁ < QF₂ fools the predictor into reading the milder, last
   compression. Estimating the dominant QF from recompression curves (FBCNN-D) or training on double
   JPEG (FBCNN-A) recovers much of the loss.
+- Averaging the restorations of a JPEG's four flips (each a JPEG of the same quality) adds a few
+  hundredths of a dB at 4x the time; a deeper bottleneck, trained 83 CPU-minutes more, added less.
 - Tiled restoration with overlap gives the same image as a whole-image pass, in bounded memory.
 - A colour model started from the gray one corrects luma at once; restoring the chroma (coded at
   half resolution with a coarse table) is what its colour training has to learn, and it takes
@@ -594,6 +638,8 @@ md("""
    find QF₁, and at what threshold T would it?
 4. Give the colour model a photo saved at 4:4:4 (`encode_bytes(img, q, subsampling="4:4:4")`):
    how much of its gain came from undoing the chroma subsampling?
+5. Add the transposes to the flip ensemble (eight looks, as in super-resolution): on a few LIVE1
+   images at QF 10, do the four transposed looks help or hurt, and why would they at QF 90 less?
 """),
 ]
 
