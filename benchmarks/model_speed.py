@@ -6,11 +6,13 @@ channels_last and bf16 autocast + channels_last; reported as patches/s. Inferenc
 ``model.restore`` of a 512x512 gray JPEG (median of several runs). Prints a table and writes
 ``benchmarks/results/model_speed.csv``, which the README quotes.
 
-    python benchmarks/model_speed.py            # about 5 minutes on 2 cores
+    python benchmarks/model_speed.py            # about 20 minutes on 2 cores
     python benchmarks/model_speed.py --quick    # fewer steps (a smoke run; numbers noisier)
 
-On this project's CPU (AMD EPYC without AVX-512 BF16) bf16 autocast is *much slower* than fp32:
-measure before you switch it on. bf16 is timed at the CPU sizes only.
+Whether bf16 autocast helps depends on the CPU: 10-20x *slower* than fp32 on an AMD EPYC without
+AVX-512 BF16, about 2x faster on an Intel Xeon with AMX-BF16 (both have served this project's
+2-core machines): measure before you switch it on. Each row names the CPU it was measured on
+(``cpu``: the model name and its bf16 instructions). bf16 is timed at the CPU sizes only.
 """
 
 from __future__ import annotations
@@ -40,6 +42,20 @@ def train_speed(name: str, preset: str, amp: str, channels_last: bool, steps: in
     hist = T.train(cfg, images=sample_images("gray")).history["train"]
     seconds = hist[-1]["seconds"] - hist[1]["seconds"]
     return steps * BATCH / seconds
+
+
+def cpu_description() -> str:
+    """This machine's CPU model name and the bf16 instructions it has (Linux: /proc/cpuinfo)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        import platform
+        return platform.processor() or "unknown"
+    lines = info.splitlines()
+    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+    flags = set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
+    bf16 = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return f"{name} ({', '.join(bf16) if bf16 else 'no bf16 instructions'})"
 
 
 def auxiliary_args(name: str, preset: str, folder: Path) -> dict:
@@ -74,7 +90,8 @@ def main() -> None:
             model = registry.build(name, **margs).for_inference()   # as the zoo loads it
             row = {"model": name, "preset": preset, "parameters": model.num_parameters(),
                    "kmacs_per_pixel": round(model.macs_per_pixel() / 1e3, 1),
-                   "restore_512_ms": round(restore_ms(model, repeats), 1), "threads": torch.get_num_threads()}
+                   "restore_512_ms": round(restore_ms(model, repeats), 1), "threads": torch.get_num_threads(),
+                   "cpu": cpu_description()}
             for label, amp, cl in (("fp32", "off", False), ("fp32_cl", "off", True), ("bf16_cl", "bf16", True)):
                 if amp == "bf16" and preset == "paper":  # minutes per step here: measured at the CPU size only
                     row[f"train_patches_s_{label}"] = ""
