@@ -127,10 +127,11 @@ class Restorer(nn.Module):
         if flip_ensemble and (x.shape[-2] % 8 or x.shape[-1] % 8):
             raise ValueError(f"flip_ensemble needs a pad_multiple that is a multiple of 8, got {m}")
         out = torch.zeros_like(x)
+        extra = self.extra_inputs(x, jpeg)   # depends on the size only, which the flips keep
         flips = FLIPS if flip_ensemble else FLIPS[:1]
         for dims in flips:
             xf = x.flip(dims) if dims else x
-            y = self.output_image(self(xf, **self.extra_inputs(xf, jpeg)))
+            y = self.output_image(self(xf, **extra))
             out += y.flip(dims) if dims else y
         return (out / len(flips))[..., :h, :w].clamp(0.0, 1.0)
 
