@@ -13,17 +13,21 @@ and 70 next to the model it started from:
   (``jarlib.models.fbcnn.widen_weights``: it starts as the same function) and trained 9,000 steps;
 - ``wider_long``: not one change but the two that helped, together: ``wider`` trained 16,000 steps
   more with the QF log-uniform (it starts from ``wider``'s checkpoint; its ``vs_start`` is still
-  against ``fbcnn_gray_small``). This is the zoo's ``fbcnn_gray``.
+  against ``fbcnn_gray_small``). The zoo's ``fbcnn_gray`` before ``l2_finish``.
 - ``deeper``: capacity where it is cheapest, after ``wider_long``: the zoo's ``fbcnn_gray`` (the
   ``wider_long`` weights as stored, fp16, SHA-256 7643c8206e77...) grown by one residual block in
   each 1/8-scale stack (encoder and decoder bottleneck, 4.6 M parameters) by Net2DeeperNet
   (``jarlib.models.fbcnn.deepen_bottleneck``: it starts as the same function) and trained 10,000
   steps more with the QF log-uniform. ``init_from=fbcnn_gray`` names the zoo model: after a
   replacement, recover those weights with ``git log`` on the manifest.
+- ``l2_finish``: the loss, not the network: ``wider_long`` (the zoo's ``fbcnn_gray`` as stored then,
+  SHA-256 7643c8206e77...) trained 8,000 steps more at lr 1e-4 with an L2 image loss instead of L1.
+  PSNR is a mean squared error; L1 pulls each pixel toward the median of what the JPEG could have
+  been, L2 toward the mean, which is what minimizes it. This is the zoo's ``fbcnn_gray``.
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
-25, 25, 58, 108 and 100 minutes, the scoring about 5 minutes for the first three.
+25, 25, 58, 108, 100 and 56 minutes, the scoring about 5 minutes for the first three.
 
     python benchmarks/fbcnn_stage2_probes.py                 # train what is missing, score all
     python benchmarks/fbcnn_stage2_probes.py --only log_qf   # one probe
@@ -66,6 +70,9 @@ PROBES: dict[str, dict[str, Any]] = {
     "deeper": {"folder": "runs/fbcnn_gray_deep", "change": "wider_long, then one more bottleneck block each side, "
                "10,000 steps", "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 10000, "lr": 3e-4, "warmup": 200,
                                        **LOG_QF}, "model_args": {**WIDE, "bottleneck_blocks": 2}},
+    "l2_finish": {"folder": "runs/fbcnn_gray_l2", "change": "wider_long, then 8,000 steps more with an L2 image loss",
+                  "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 8000, "lr": 1e-4, "warmup": 100,
+                          "loss": "l2 + 0.1*qf_l1", **LOG_QF}, "model_args": WIDE},
 }
 
 

@@ -143,10 +143,10 @@ md("""
 - Read the gain-vs-QF plot against each model's training range. Past it, every model but FBCNN
   (trained up to QF 90) ends up *worse than its JPEG input*: at QF 90 on LIVE1 from −0.63 dB
   (`qgcn_gray`, which reads the quantization table) to −4.98 dB (`dualpriors_gray`, trained on
-  QF 10–30), while `fbcnn_gray` still gains +1.17 dB. Below the range (QF 5) every model still helps.
+  QF 10–30), while `fbcnn_gray` still gains +1.15 dB. Below the range (QF 5) every model still helps.
 - The quantization map is what keeps QGCN sane outside its range: the same network without it
   (`qgcn_gray_noqm`) falls to −2.30 dB at QF 90.
-- At QF 10 on LIVE1 the 3.3 M-parameter FBCNN leads (+1.56 dB, 260 CPU-minutes in three runs; the
+- At QF 10 on LIVE1 the 3.3 M-parameter FBCNN leads (+1.58 dB, 309 CPU-minutes in four runs; the
   1.7 M `fbcnn_gray_small` it grew from: +1.46 in 94), ahead of the 0.5 M QGCN (+1.28, 30
   CPU-minutes). Next come CQR's 0.73 M de-blocker trained with L1 alone (+1.18, 133 CPU-minutes in
   four stages), the smallest model but one, Dual priors with 63 k parameters (+1.12; 12,000 short
