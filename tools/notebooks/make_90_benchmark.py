@@ -150,7 +150,7 @@ md("""
   1.7 M `fbcnn_gray_small` it grew from: +1.46 in 94), ahead of the 0.5 M QGCN (+1.28, 30
   CPU-minutes). Next come CQR's 0.73 M de-blocker trained with L1 alone (+1.18, 133 CPU-minutes in
   four stages), the smallest model but one, Dual priors with 63 k parameters (+1.12; 12,000 short
-  steps in 35 CPU-minutes; the slowest per image, about 5x `fbcnn_gray`'s time in the `ms_512`
+  steps in 35 CPU-minutes; the slowest per image, about 2.6x `fbcnn_gray`'s time in the `ms_512`
   column, since its iterations need gradients), and the ranker-guided CQR (+1.10, which beats L1 alone
   in PSNR-B at every QF; with its attention over 48x48 windows the next slowest); ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
   between +0.80 and +0.83. Capacity counts, and so does what a model does with its training time
