@@ -314,13 +314,14 @@ below; 136 CPU-minutes with the ranker losses, 133 with L1 alone):
   L1 alone +1.18; the paper's CQR: 29.81 on LIVE1, +2.04).
 
 **How the models got here: four stages**, each started from the one before (the commands are in
-the zoo manifest); LIVE1, all 29 images, QF 10, PSNR / PSNR-B:
+the zoo manifest); LIVE1, all 29 images, QF 10, PSNR / PSNR-B (each stage's checkpoint:
+`python -m jarlib.zoo evaluate runs/<run>/checkpoint.pt --sets live1_gray --qfs 10`):
 
 | stage | CQR loss | L1 only |
 |---|---|---|
 | 1: one pair of blocks (0.37 M), 7,000 steps at a QF drawn from 10–30, Adam 5e-4 → 0 | 28.71 / 27.99 | 28.80 / 27.92 |
 | 2: 2,500 steps at the paper's QF 10, 20 and 30 (presets `cpu_qf3`, `cpu_mae_qf3`), 2e-4 → 0 | 28.78 / 28.12 | 28.84 / 28.00 |
-| 3: grown to two pairs (0.73 M, section 3), 4,000 steps at 10/20/30 (`cpu_deep`, `cpu_mae_deep`), 3e-4 → 0 | 28.86 / 28.27 | not measured |
+| 3: grown to two pairs (0.73 M, section 3), 4,000 steps at 10/20/30 (`cpu_deep`, `cpu_mae_deep`), 3e-4 → 0 | 28.86 / 28.27 | 28.92 / 28.14 |
 | 4: 2,000 steps more, 1e-4 → 0 (`cpu_deep_finish`, `cpu_mae_deep_finish`) | 28.87 / 28.30 | 28.95 / 28.20 |
 
 - **The paper's QFs (stage 2):** the paper trains one model on QF 10, 20 and 30; our first stage
@@ -333,7 +334,8 @@ the zoo manifest); LIVE1, all 29 images, QF 10, PSNR / PSNR-B:
   learning rate (stage 4) 0.02 more. The paper's layout (preset `paper`: 64 features, five pairs)
   is 5.4 times larger again, and its attention makes each step slow on a CPU.
 - **Across the stages** the ranker-guided model stays ahead of L1 alone in PSNR-B (QF 10: +0.07
-  after stage 1, +0.12 after 2, +0.10 after 4) and a little behind in PSNR (0.09, 0.06, 0.07 dB).
+  after stage 1, +0.12 after 2, +0.13 after 3, +0.10 after 4) and a little behind in PSNR (0.09,
+  0.06, 0.06, 0.07 dB).
 
 **The first models, and what changed.** The first `cqr_gray` and `cqr_gray_mae` were CQR-small as
 PAPERS.md §5.5 gives it (24 features, 12 attention channels, 92 k parameters) trained 2,000 steps;
