@@ -23,11 +23,16 @@ and 70 next to the model it started from:
 - ``l2_finish``: the loss, not the network: ``wider_long`` (the zoo's ``fbcnn_gray`` as stored then,
   SHA-256 7643c8206e77...) trained 8,000 steps more at lr 1e-4 with an L2 image loss instead of L1.
   PSNR is a mean squared error; L1 pulls each pixel toward the median of what the JPEG could have
-  been, L2 toward the mean, which is what minimizes it. This is the zoo's ``fbcnn_gray``.
+  been, L2 toward the mean, which is what minimizes it. The zoo's ``fbcnn_gray`` from 10d5973.
+- ``l2_cycle``: the schedule, not the loss: ``l2_finish`` (the zoo's ``fbcnn_gray`` as stored
+  then, SHA-256 7ae6470abb03...) trained 12,000 steps more with the L2 loss in a second cosine
+  cycle, its peak at lr 1.5e-4. ``l2_finish`` ended with its validation flat at lr -> 0; a restart
+  at a higher learning rate leaves that minimum and can settle in a better one (SGDR, Loshchilov
+  and Hutter, ICLR 2017).
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
-25, 25, 58, 108, 100 and 56 minutes, the scoring about 5 minutes for the first three.
+25, 25, 58, 108, 100, 56 and 86 minutes, the scoring about 5 minutes for the first three.
 
     python benchmarks/fbcnn_stage2_probes.py                 # train what is missing, score all
     python benchmarks/fbcnn_stage2_probes.py --only log_qf   # one probe
@@ -73,6 +78,9 @@ PROBES: dict[str, dict[str, Any]] = {
     "l2_finish": {"folder": "runs/fbcnn_gray_l2", "change": "wider_long, then 8,000 steps more with an L2 image loss",
                   "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 8000, "lr": 1e-4, "warmup": 100,
                           "loss": "l2 + 0.1*qf_l1", **LOG_QF}, "model_args": WIDE},
+    "l2_cycle": {"folder": "runs/fbcnn_gray_l2b", "change": "l2_finish, then a second L2 cycle of 12,000 steps",
+                 "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 12000, "lr": 1.5e-4,
+                         "warmup": 200, "loss": "l2 + 0.1*qf_l1", **LOG_QF}, "model_args": WIDE},
 }
 
 

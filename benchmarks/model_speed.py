@@ -26,7 +26,7 @@ import torch
 
 from jarlib import models as registry
 from jarlib import train as T
-from jarlib.bench import read_csv, restore_ms, write_csv
+from jarlib.bench import cpu_description, read_csv, restore_ms, write_csv
 from jarlib.data import sample_images
 
 OUT = Path(__file__).resolve().parent / "results" / "model_speed.csv"
@@ -42,20 +42,6 @@ def train_speed(name: str, preset: str, amp: str, channels_last: bool, steps: in
     hist = T.train(cfg, images=sample_images("gray")).history["train"]
     seconds = hist[-1]["seconds"] - hist[1]["seconds"]
     return steps * BATCH / seconds
-
-
-def cpu_description() -> str:
-    """This machine's CPU model name and the bf16 instructions it has (Linux: /proc/cpuinfo)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        import platform
-        return platform.processor() or "unknown"
-    lines = info.splitlines()
-    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
-    flags = set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
-    bf16 = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
-    return f"{name} ({', '.join(bf16) if bf16 else 'no bf16 instructions'})"
 
 
 def auxiliary_args(name: str, preset: str, folder: Path) -> dict:

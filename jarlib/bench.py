@@ -15,11 +15,12 @@ Gray models are scored on Classic5, LIVE1, BSDS500 test (200, the FBCNN / QGCN p
 BSDS500 val (100, the DCSC / Dual priors protocol) with FBCNN's gray convention (MATLAB Y); colour
 models on LIVE1 and BSDS500 test in RGB. Each row has PSNR, SSIM with both windows (``ssim``: the
 11x11 Gaussian window of FBCNN; ``ssim_uniform8``: the 8x8 uniform window of ARCNN's script, used by
-the DCSC erratum, QGCN and Dual priors), PSNR-B, the same for the Pillow JPEG
-input, the model's size and CPU time per 512x512 image, and the paper's row for the same model, set
-and QF with that paper's JPEG row (``../shared/paper_tables.csv``; the paper's SSIM uses the window
-named in ``paper_ssim_window``). Written to ``benchmarks/results/benchmark.csv`` (atomically) and
-summarised in ``benchmark.md``, which the README quotes.
+the DCSC erratum, QGCN and Dual priors), PSNR-B, the same for the Pillow JPEG input, the model's
+size and CPU time per 512x512 image (``ms_512``, measured on the machine named in ``cpu``), and the
+paper's row for the same model, set and QF with that paper's JPEG row (``../shared/paper_tables.csv``;
+the paper's SSIM uses the window named in ``paper_ssim_window``). Written to
+``benchmarks/results/benchmark.csv`` (atomically) and summarised in ``benchmark.md``, which the
+README quotes.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ hold only the JPEG row."""
 COLUMNS = ["model", "family", "mode", "set", "images", "qf", "psnr", "ssim", "ssim_uniform8", "psnrb",
            "psnr_jpeg", "ssim_jpeg", "ssim_uniform8_jpeg", "psnrb_jpeg", "gain",
            "paper", "paper_method", "paper_psnr", "paper_ssim", "paper_psnrb", "paper_ssim_window",
-           "paper_jpeg_psnr", "paper_jpeg_ssim", "paper_jpeg_psnrb", "parameters", "ms_512", "training_qf", "weights_sha256"]
+           "paper_jpeg_psnr", "paper_jpeg_ssim", "paper_jpeg_psnrb", "parameters", "ms_512", "cpu", "training_qf",
+           "weights_sha256"]
 
 
 def paper_reference(family: str, mode: str, dataset: str, qf: int,
@@ -93,6 +95,21 @@ def paper_reference(family: str, mode: str, dataset: str, qf: int,
     if jpeg:
         out.update(paper_jpeg_psnr=jpeg[0].psnr, paper_jpeg_ssim=jpeg[0].ssim, paper_jpeg_psnrb=jpeg[0].psnrb)
     return out
+
+
+def cpu_description() -> str:
+    """This machine's CPU model name and the bf16 instructions it has (Linux: /proc/cpuinfo): what a
+    speed column was measured on, since the same code runs 10x apart on two 2-core machines."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        import platform
+        return platform.processor() or "unknown"
+    lines = info.splitlines()
+    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
+    flags = set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
+    bf16 = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    return f"{name} ({', '.join(bf16) if bf16 else 'no bf16 instructions'})"
 
 
 def restore_ms(model: Any, repeats: int = 3) -> float:
@@ -191,6 +208,7 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     table = {_row_key(r): dict(r) for r in previous}
     loaded: dict[str, Any] = {}
     speed: dict[str, float] = {}
+    cpu = cpu_description()
     bar = tqdm(todo, desc="benchmark", unit="set", disable=not progress, file=sys.stderr)
     for name, dataset, mode in bar:
         entry = zoo.info(name)
@@ -218,6 +236,7 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
                 "gain": round(s["psnr"] - s["psnr_jpeg"], 4),
                 **paper_reference(entry["model"], mode, dataset, q, entry["model_args"]),
                 "parameters": entry["parameters"], "ms_512": round(speed[name], 1),
+                "cpu": cpu,
                 "training_qf": "-".join(map(str, entry["training"].get("qf_range", []))),
                 "weights_sha256": sha,
             }
@@ -244,7 +263,8 @@ def retime(rows: Sequence[dict[str, Any]], repeats: int = 5, progress: bool = Tr
         if zoo.info(name)["sha256"][:12] not in {r["weights_sha256"] for r in rows if r["model"] == name}:
             raise ValueError(f"{name}: the zoo's weights changed since the benchmark; rerun it for this model first")
         speed[name] = round(restore_ms(zoo.load(name), repeats), 1)
-    return [{**r, "ms_512": speed[r["model"]]} for r in rows]
+    cpu = cpu_description()
+    return [{**r, "ms_512": speed[r["model"]], "cpu": cpu} for r in rows]
 
 
 def write_csv(rows: Sequence[dict[str, Any]], path: Path, columns: Optional[Sequence[str]] = None) -> None:

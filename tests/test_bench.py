@@ -33,6 +33,7 @@ def test_run_writes_csv_and_summary(tmp_path, capsys):
     rows = bench.read_csv(out)
     assert len(rows) == 1 and rows[0]["model"] == "dcsc_gray" and rows[0]["images"] == 1
     assert rows[0]["psnr"] > rows[0]["psnr_jpeg"] and rows[0]["paper_psnr"] == 29.34 and rows[0]["ms_512"] > 0
+    assert rows[0]["cpu"] == bench.cpu_description() and rows[0]["cpu"].strip()   # what the time was measured on
     md = (tmp_path / "b.md").read_text()
     assert "| `dcsc_gray` | live1_gray |" in md and "(29.34)" in md and "| JPEG | live1_gray |" in md
 
@@ -75,9 +76,11 @@ def test_retime_measures_only_the_speed_again(tmp_path, monkeypatch):
     assert bench.main(args) == 0
     first = bench.read_csv(out)
     monkeypatch.setattr(bench, "restore_ms", lambda model, repeats=5: 123.0)
+    monkeypatch.setattr(bench, "cpu_description", lambda: "another CPU")
     assert bench.main(["--retime", "-q", "--out", str(out)]) == 0
     again = bench.read_csv(out)
-    assert again[0]["ms_512"] == 123.0 and {**again[0], "ms_512": first[0]["ms_512"]} == first[0]
+    assert again[0]["ms_512"] == 123.0 and again[0]["cpu"] == "another CPU"
+    assert {**again[0], "ms_512": first[0]["ms_512"], "cpu": first[0]["cpu"]} == first[0]
     assert "| 123 |" in (tmp_path / "b.md").read_text()
 
 
@@ -139,6 +142,7 @@ def test_committed_tables_are_of_the_zoo_weights_as_they_are_now():
             assert row["model"] in zoo.available(), f"{name}: {row['model']} is not in the zoo"
             assert row["weights_sha256"] == zoo.info(row["model"])["sha256"][:12], \
                 f"{name}: the {row['model']} rows are of older weights; re-run python -m jarlib.bench --models {row['model']}"
+            assert row.get("cpu"), f"{name}: {row['model']} has no cpu for its ms_512; re-run with --retime"
     rows = {(r["model"], r["set"], r["qf"]) for r in bench.read_csv(bench.OUT_DIR / "benchmark.csv")}
     for name, dataset, _ in bench.plan(zoo.available()):
         assert all((name, dataset, q) in rows for q in bench.QFS), f"benchmark.csv lacks {name} on {dataset}"

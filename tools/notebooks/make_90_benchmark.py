@@ -122,8 +122,9 @@ assert SMOKE or not missing
 md("""
 ## 3. Quality against speed
 
-LIVE1 QF 10 gain against the CPU time to restore a 512x512 image (2 cores), the size of each
-point by its parameter count:
+LIVE1 QF 10 gain against the CPU time to restore a 512x512 image (2 cores; the table's `cpu`
+column names the processor, since the same code runs several times faster on one 2-core machine
+than on another), the size of each point by its parameter count:
 """),
 code("""
 pts = [r for r in rows if r["set"] in ("live1_gray", "live1_color") and r["qf"] == 10]
@@ -131,7 +132,9 @@ fig, ax = plt.subplots(figsize=(6, 3.6))
 for r in pts:
     ax.scatter(r["ms_512"], r["gain"], s=20 + 60 * np.log10(r["parameters"]) , alpha=0.6)
     ax.annotate(r["model"] + (" (RGB)" if r["mode"] == "color" else ""), (r["ms_512"], r["gain"]), fontsize=8)
-ax.set(xscale="log", xlabel="ms per 512x512 image (CPU)", ylabel="LIVE1 QF10 gain (dB)")
+cpus = sorted({r["cpu"] for r in pts if r.get("cpu")})
+ax.set(xscale="log", xlabel="ms per 512x512 image, 2 cores of " + (cpus[0] if len(cpus) == 1 else "several CPUs"),
+       ylabel="LIVE1 QF10 gain (dB)")
 plt.tight_layout()
 assert pts
 """),
@@ -146,13 +149,14 @@ md("""
   QF 10–30), while `fbcnn_gray` still gains +1.15 dB. Below the range (QF 5) every model still helps.
 - The quantization map is what keeps QGCN sane outside its range: the same network without it
   (`qgcn_gray_noqm`) falls to −2.30 dB at QF 90.
-- At QF 10 on LIVE1 the 3.3 M-parameter FBCNN leads (+1.58 dB, 309 CPU-minutes in four runs; the
+- At QF 10 on LIVE1 the 3.3 M-parameter FBCNN leads (+1.59 dB, 385 CPU-minutes in five runs; the
   1.7 M `fbcnn_gray_small` it grew from: +1.46 in 94), ahead of the 0.5 M QGCN (+1.28, 30
   CPU-minutes). Next come CQR's 0.73 M de-blocker trained with L1 alone (+1.18, 133 CPU-minutes in
   four stages), the smallest model but one, Dual priors with 63 k parameters (+1.12; 12,000 short
-  steps in 35 CPU-minutes; the slowest per image, about 2.6x `fbcnn_gray`'s time in the `ms_512`
-  column, since its iterations need gradients), and the ranker-guided CQR (+1.10, which beats L1 alone
-  in PSNR-B at every QF; with its attention over 48x48 windows the next slowest); ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
+  steps in 35 CPU-minutes), and the ranker-guided CQR (+1.10, which beats L1 alone in PSNR-B at
+  every QF). These three are the slowest per image, 2–2.6x `fbcnn_gray`'s time in the `ms_512`
+  column: CQR for its attention over 48x48 windows, Dual priors since its iterations need
+  gradients. ARCNN, DnCNN and DCSC, of 24–107 k parameters trained for 23–45 CPU-minutes, sit
   between +0.80 and +0.83. Capacity counts, and so does what a model does with its training time
   (the same Dual priors model gets +0.93 after 3,000 steps, notebook 14; QGCN +1.09 with a third of
   its stage-1 steps, notebook 11; FBCNN +1.24 with 7,000 steps instead of 24,000, notebook 13).
