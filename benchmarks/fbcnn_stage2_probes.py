@@ -62,6 +62,7 @@ COLUMNS = ["probe", "change", "steps", "cpu_minutes", "parameters", "qf", "psnr"
 COMMON = {"init_from": START, "lr": 2e-4, "warmup": 100, "steps": 6000}
 LOG_QF = {"qf_choices": list(log_spaced_qualities(10, 90, 40)), "val_qfs": list(QFS)}
 WIDE = {"channels": [32, 64, 128, 192]}
+L2 = {"loss": "l2 + 0.1*qf_l1"}
 PROBES: dict[str, dict[str, Any]] = {
     "patch128": {"folder": "runs/fbcnn_gray_ft128", "change": "128x128 patches, batch 4",
                  "set": {**COMMON, "patch": 128, "batch": 4}},
@@ -77,10 +78,10 @@ PROBES: dict[str, dict[str, Any]] = {
                                        **LOG_QF}, "model_args": {**WIDE, "bottleneck_blocks": 2}},
     "l2_finish": {"folder": "runs/fbcnn_gray_l2", "change": "wider_long, then 8,000 steps more with an L2 image loss",
                   "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 8000, "lr": 1e-4, "warmup": 100,
-                          "loss": "l2 + 0.1*qf_l1", **LOG_QF}, "model_args": WIDE},
+                          **L2, **LOG_QF}, "model_args": WIDE},
     "l2_cycle": {"folder": "runs/fbcnn_gray_l2b", "change": "l2_finish, then a second L2 cycle of 12,000 steps",
                  "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 12000, "lr": 1.5e-4,
-                         "warmup": 200, "loss": "l2 + 0.1*qf_l1", **LOG_QF}, "model_args": WIDE},
+                         "warmup": 200, **L2, **LOG_QF}, "model_args": WIDE},
 }
 
 

@@ -633,9 +633,9 @@ md("""
   compression. Estimating the dominant QF from recompression curves (FBCNN-D) or training on double
   JPEG (FBCNN-A) recovers much of the loss.
 - PSNR is a squared error: finishing the training with an L2 loss in place of L1 added +0.02 dB at
-  QF 10 at no cost in size, and a second learning-rate cycle of it +0.01 more. Averaging the restorations of a JPEG's four flips (each a JPEG of the
-  same quality) adds a few hundredths of a dB more at 4x the time; a deeper bottleneck, trained
-  83 CPU-minutes more, added less.
+  QF 10 at no cost in size, and a second learning-rate cycle of it +0.01 more. Averaging the
+  restorations of a JPEG's four flips (each a JPEG of the same quality) adds a few hundredths of a
+  dB more at 4x the time; a deeper bottleneck, trained 83 CPU-minutes more, added less.
 - Tiled restoration with overlap gives the same image as a whole-image pass, in bounded memory.
 - A colour model started from the gray one corrects luma at once; restoring the chroma (coded at
   half resolution with a coarse table) is what its colour training has to learn, and it takes
