@@ -29,10 +29,14 @@ and 70 next to the model it started from:
   cycle, its peak at lr 1.5e-4. ``l2_finish`` ended with its validation flat at lr -> 0; a restart
   at a higher learning rate leaves that minimum and can settle in a better one (SGDR, Loshchilov
   and Hutter, ICLR 2017).
+- ``l2_third``: ``l2_cycle`` (the zoo's ``fbcnn_gray`` as stored then, SHA-256 df346b9de2bc...)
+  trained 12,000 steps more in a third L2 cycle with a lower peak, lr 1e-4 (SGDR's restarts with
+  a decaying peak): the one CPU-only step left after ``l2_cycle``, whose validation was flat over
+  its last 2,000 steps. The zoo's ``fbcnn_gray`` from the commit that added this probe.
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
-25, 25, 58, 108, 100, 56 and 86 minutes, the scoring about 5 minutes for the first three.
+25, 25, 58, 108, 100, 56, 86 and 76 minutes, the scoring about 5 minutes for the first three.
 
     python benchmarks/fbcnn_stage2_probes.py                 # train what is missing, score all
     python benchmarks/fbcnn_stage2_probes.py --only log_qf   # one probe
@@ -81,6 +85,10 @@ PROBES: dict[str, dict[str, Any]] = {
                           **L2, **LOG_QF}, "model_args": WIDE},
     "l2_cycle": {"folder": "runs/fbcnn_gray_l2b", "change": "l2_finish, then a second L2 cycle of 12,000 steps",
                  "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 12000, "lr": 1.5e-4,
+                         "warmup": 200, **L2, **LOG_QF}, "model_args": WIDE},
+    "l2_third": {"folder": "runs/fbcnn_gray_l2c",
+                 "change": "l2_cycle, then a third L2 cycle of 12,000 steps, peak lr 1e-4",
+                 "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 12000, "lr": 1e-4,
                          "warmup": 200, **L2, **LOG_QF}, "model_args": WIDE},
 }
 

@@ -335,7 +335,10 @@ def _aux(out: Any, key: str) -> torch.Tensor:
 
 
 LOSSES = {"cqr_q": lambda out, batch: _aux(out, "q"), "cqr_f": lambda out, batch: _aux(out, "f")}
-"""The ranker-guided terms (paper Eqs. 4-5); the paper's total loss is ``"l1 + 0.01*cqr_q + 0.9*cqr_f"``."""
+"""The ranker-guided terms (paper Eqs. 4-5); the paper's total loss is :data:`CQR_LOSS`."""
+
+CQR_LOSS = "l1 + 0.01*cqr_q + 0.9*cqr_f"
+"""The paper's total loss (Eq. 6): L1 + alpha L_Q + beta L_F with alpha = 0.01, beta = 0.9 (§4.1)."""
 
 
 # ------------------------------------------------------------------------- training the ranker
@@ -447,11 +450,12 @@ def load_ranker(source: str | Path) -> Ranker:
 
 # ---------------------------------------------------------------------------------- presets
 
-def _small(ranker: Optional[str] = "cqr_ranker") -> dict[str, Any]:
+def _small(ranker: Optional[str] = "cqr_ranker", **changes: Any) -> dict[str, Any]:
     """CQR-small's constructor arguments at the width the zoo uses (one [non-local, local] pair,
-    48 features, 24 attention channels); ``ranker=None`` for the MAE-only twin. A new dict each call."""
+    48 features, 24 attention channels); ``ranker=None`` for the MAE-only twin, ``changes`` for a
+    later stage's (e.g. ``pairs=2``). A new dict each call."""
     return {"features": 48, "pairs": 1, "trunk": 1, "nl_inter": 24, "nl_window": 48,
-            "global_residual": True, "ranker": ranker}
+            "global_residual": True, "ranker": ranker, **changes}
 
 
 def _cpu_train(loss: str) -> dict[str, Any]:
@@ -490,28 +494,27 @@ PRESETS = {
     # L_F as Eq. 5 writes it; stage 1 of the zoo's cqr_gray is this preset with
     # --set model_args.feature_loss=pixel (L_F in pixel units, notebook 12). The first zoo models
     # were 24 features and 2,000 steps (92 k parameters): +0.67 dB at QF 10 on LIVE1.
-    "cpu": {"model_args": _small(), "train": _cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f")},
+    "cpu": {"model_args": _small(), "train": _cpu_train(CQR_LOSS)},
     # the same network with MAE alone (the paper's "w/o CQR" ablation)
     "cpu_mae": {"model_args": _small(ranker=None), "train": _cpu_train("l1")},
     # stage 2 of the zoo's cqr_gray / cqr_gray_mae: the two above continued at the paper's QFs
     # 10/20/30 from their stage-1 checkpoints (notebook 12, section 5: +0.07 dB at QF 10 on LIVE1
     # for cqr_gray, +1.01 dB over JPEG in all)
-    "cpu_qf3": {"model_args": {**_small(), "feature_loss": "pixel"},
-                "train": _qf3_stage(_cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f"), "runs/cqr_gray48/checkpoint.pt")},
+    "cpu_qf3": {"model_args": _small(feature_loss="pixel"),
+                "train": _qf3_stage(_cpu_train(CQR_LOSS), "runs/cqr_gray48/checkpoint.pt")},
     "cpu_mae_qf3": {"model_args": _small(ranker=None),
                     "train": _qf3_stage(_cpu_train("l1"), "runs/cqr_gray48_mae/checkpoint.pt")},
     # a third stage: the stage-2 models grown to two [non-local, local] pairs (0.73 M parameters;
     # the new pair starts as the identity, deepen_weights) and trained on at the paper's QFs
     # (cqr_gray: +1.01 -> +1.09 dB at QF 10 on LIVE1; with the fourth stage +1.10, notebook 12)
-    "cpu_deep": {"model_args": {**_small(), "feature_loss": "pixel", "pairs": 2},
-                 "train": _deep_stage(_cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f"), "runs/cqr_q3/checkpoint.pt")},
-    "cpu_mae_deep": {"model_args": {**_small(ranker=None), "pairs": 2},
+    "cpu_deep": {"model_args": _small(feature_loss="pixel", pairs=2),
+                 "train": _deep_stage(_cpu_train(CQR_LOSS), "runs/cqr_q3/checkpoint.pt")},
+    "cpu_mae_deep": {"model_args": _small(ranker=None, pairs=2),
                      "train": _deep_stage(_cpu_train("l1"), "runs/cqr_mae_q3/checkpoint.pt")},
     # a fourth stage: the third continued at a lower learning rate
-    "cpu_deep_finish": {"model_args": {**_small(), "feature_loss": "pixel", "pairs": 2},
-                        "train": _deep_finish(_cpu_train("l1 + 0.01*cqr_q + 0.9*cqr_f"),
-                                              "runs/cqr_deep/checkpoint.pt")},
-    "cpu_mae_deep_finish": {"model_args": {**_small(ranker=None), "pairs": 2},
+    "cpu_deep_finish": {"model_args": _small(feature_loss="pixel", pairs=2),
+                        "train": _deep_finish(_cpu_train(CQR_LOSS), "runs/cqr_deep/checkpoint.pt")},
+    "cpu_mae_deep_finish": {"model_args": _small(ranker=None, pairs=2),
                             "train": _deep_finish(_cpu_train("l1"), "runs/cqr_mae_deep/checkpoint.pt")},
     # RNAN's CAR layout (PAPERS.md §5.1, our reading: the paper does not give the size):
     # 64 features, 10 blocks, Adam 1e-4 halved every 1e5 iterations
@@ -520,7 +523,7 @@ PRESETS = {
                        "global_residual": True, "ranker": "cqr_ranker"},
         "train": {"patch": 48, "batch": 16, "steps": 300000, "lr": 1e-4, "schedule": "step",
                   "milestones": [100000, 200000], "gamma": 0.5, "warmup": 0,
-                  "loss": "l1 + 0.01*cqr_q + 0.9*cqr_f", "qf_range": [10, 30]},
+                  "loss": CQR_LOSS, "qf_range": [10, 30]},
     },
 }
 

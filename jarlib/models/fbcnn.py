@@ -14,8 +14,9 @@ Four parts (paper §3.1, Fig. 1):
 Trained with ``L1(image) + lambda * L1(QF)`` (Eqs. 1, 3, 4); the QF term is the loss
 ``"qf_l1"`` registered in :data:`LOSSES`. Label convention here: QF/100 (the official code uses
 1 - QF/100; only the sign of the controller's input differs). The zoo's ``fbcnn_gray`` ends with
-two cosine cycles (8,000 and 12,000 steps) of ``"l2 + 0.1*qf_l1"``: PSNR is a squared error (+0.02
-and +0.01 dB at QF 10; ``benchmarks/fbcnn_stage2_probes.py``, probes ``l2_finish``, ``l2_cycle``).
+three cosine cycles (8,000, 12,000 and 12,000 steps) of ``"l2 + 0.1*qf_l1"``: PSNR is a squared
+error (+0.02, +0.01 and +0.005 dB at QF 10; ``benchmarks/fbcnn_stage2_probes.py``, probes
+``l2_finish``, ``l2_cycle``, ``l2_third``).
 """
 
 from __future__ import annotations
@@ -505,7 +506,7 @@ PRESETS = {
     # the first zoo model had 7,000 (validation QF10 at the end of the schedule: 27.38 after 7,000
     # steps, 27.67 after 24,000; LIVE1 QF10 +1.24 and +1.46 dB). The zoo's fbcnn_gray continues it
     # at channels [32, 64, 128, 192] and finishes with an L2 image loss (benchmarks/fbcnn_stage2_probes.py,
-    # probes wider, wider_long, l2_finish and l2_cycle)
+    # probes wider, wider_long, l2_finish, l2_cycle and l2_third)
     "cpu": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
