@@ -28,11 +28,11 @@ and 70 next to the model it started from:
   then, SHA-256 7ae6470abb03...) trained 12,000 steps more with the L2 loss in a second cosine
   cycle, its peak at lr 1.5e-4. ``l2_finish`` ended with its validation flat at lr -> 0; a restart
   at a higher learning rate leaves that minimum and can settle in a better one (SGDR, Loshchilov
-  and Hutter, ICLR 2017).
+  and Hutter, ICLR 2017). The zoo's ``fbcnn_gray`` from b98e650.
 - ``l2_third``: ``l2_cycle`` (the zoo's ``fbcnn_gray`` as stored then, SHA-256 df346b9de2bc...)
   trained 12,000 steps more in a third L2 cycle with a lower peak, lr 1e-4 (SGDR's restarts with
   a decaying peak): the one CPU-only step left after ``l2_cycle``, whose validation was flat over
-  its last 2,000 steps. The zoo's ``fbcnn_gray`` from the commit that added this probe.
+  its last 2,000 steps. The zoo's ``fbcnn_gray`` from e0c481d.
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
