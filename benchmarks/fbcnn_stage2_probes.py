@@ -33,10 +33,17 @@ and 70 next to the model it started from:
   trained 12,000 steps more in a third L2 cycle with a lower peak, lr 1e-4 (SGDR's restarts with
   a decaying peak): the one CPU-only step left after ``l2_cycle``, whose validation was flat over
   its last 2,000 steps. The zoo's ``fbcnn_gray`` from e0c481d.
+- ``aligned``: the data, not the schedule: ``l2_third`` (the zoo's ``fbcnn_gray`` as stored then,
+  SHA-256 dc479078c281...) trained 10,000 steps more in the same kind of L2 cycle (peak lr 1e-4)
+  with every patch on the JPEG block grid (``grid_shift=0``). The preset shifts the grid for half
+  of the patches (FBCNN's code), a case a JPEG file never is: its grid starts at the top-left
+  corner, and the network's three stride-2 steps (1/8 scale) then line up with the 8x8 blocks.
+  ``benchmarks/fbcnn_grid_shift.py`` measures what it costs on crops of decoded JPEGs. Stored
+  fp16 as the zoo's ``fbcnn_gray`` (SHA-256 ca3cd3997998...).
 
 Each probe is exactly a ``python -m jarlib.train`` command (printed by ``--commands``) and trains in
 ``runs/<folder>``, resumable; a finished one is only scored. On a fast 2-core machine the probes took
-25, 25, 58, 108, 100, 56, 86 and 76 minutes, the scoring about 5 minutes for the first three.
+25, 25, 58, 108, 100, 56, 86, 76 and 67 minutes, the scoring about 5 minutes for the first three.
 
     python benchmarks/fbcnn_stage2_probes.py                 # train what is missing, score all
     python benchmarks/fbcnn_stage2_probes.py --only log_qf   # one probe
@@ -90,6 +97,10 @@ PROBES: dict[str, dict[str, Any]] = {
                  "change": "l2_cycle, then a third L2 cycle of 12,000 steps, peak lr 1e-4",
                  "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 12000, "lr": 1e-4,
                          "warmup": 200, **L2, **LOG_QF}, "model_args": WIDE},
+    "aligned": {"folder": "runs/fbcnn_gray_aligned",
+                "change": "l2_third, then 10,000 steps with every patch on the JPEG block grid (no grid shift)",
+                "set": {**COMMON, "init_from": "fbcnn_gray", "steps": 10000, "lr": 1e-4, "grid_shift": 0.0,
+                        "warmup": 200, **L2, **LOG_QF}, "model_args": WIDE},
 }
 
 

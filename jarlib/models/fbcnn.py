@@ -16,7 +16,10 @@ Trained with ``L1(image) + lambda * L1(QF)`` (Eqs. 1, 3, 4); the QF term is the 
 1 - QF/100; only the sign of the controller's input differs). The zoo's ``fbcnn_gray`` ends with
 three cosine cycles (8,000, 12,000 and 12,000 steps) of ``"l2 + 0.1*qf_l1"``: PSNR is a squared
 error (+0.02, +0.01 and +0.005 dB at QF 10; ``benchmarks/fbcnn_stage2_probes.py``, probes
-``l2_finish``, ``l2_cycle``, ``l2_third``).
+``l2_finish``, ``l2_cycle``, ``l2_third``), then a fourth of 10,000 steps with every patch on the
+JPEG block grid (``grid_shift=0``, probe ``aligned``: +0.012 dB at QF 10 on JPEG files, whose grid
+starts at the corner; 0.10-0.22 dB less on crops of decoded JPEGs shifted off it at QF 10-30:
+``benchmarks/fbcnn_grid_shift.py``).
 """
 
 from __future__ import annotations
@@ -506,7 +509,8 @@ PRESETS = {
     # the first zoo model had 7,000 (validation QF10 at the end of the schedule: 27.38 after 7,000
     # steps, 27.67 after 24,000; LIVE1 QF10 +1.24 and +1.46 dB). The zoo's fbcnn_gray continues it
     # at channels [32, 64, 128, 192] and finishes with an L2 image loss (benchmarks/fbcnn_stage2_probes.py,
-    # probes wider, wider_long, l2_finish, l2_cycle and l2_third)
+    # probes wider, wider_long, l2_finish, l2_cycle and l2_third), then on block-aligned patches only
+    # (grid_shift=0, probe aligned: the grid of a JPEG file starts at its corner)
     "cpu": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,
