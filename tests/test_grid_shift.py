@@ -43,4 +43,3 @@ def test_no_shift_matches_the_benchmark_evaluation(grid_shift, images):
     reference = evaluate_restorer(None, images, [20], "fbcnn_gray")["20"]
     assert scores["psnr_jpeg"] == pytest.approx(reference["psnr_jpeg"], abs=1e-9)
     assert scores["ssim_jpeg"] == pytest.approx(reference["ssim_jpeg"], abs=1e-9)
-
