@@ -2,8 +2,9 @@
 
 Prints the versions that matter for reproducing the papers' numbers (Pillow's JPEG library above
 all: libjpeg-turbo reproduces the FBCNN tables, PAPERS.md §1.1), whether CUDA is available, the
-data root and the sets found there, and whether the bundled sample images load. Exit status 0 even
-when data are missing (a warning says how to get them); non-zero only when an import fails.
+data root and the sets found there (the missing ones with the command that fetches them), and whether
+the bundled sample images load. Exit status 0 even when data are missing; non-zero only when an
+import fails.
 """
 
 from __future__ import annotations
@@ -72,27 +73,30 @@ def main() -> int:
         for f in failures:
             print(f"  {f}")
         return 1
-    from jarlib.data.registry import DATASETS, ENV_VAR
+    from jarlib.data.registry import DATASETS, ENV_VAR, fetch_command
     from jarlib.data.samples import samples_available
 
     print("jarlib setup check")
     for key, value in versions().items():
         print(f"  {key:14s} {value}")
     root, counts = data_summary()
-    print(f"  {'data root':14s} {root or f'not found (set {ENV_VAR}; see data/README.md)'}")
-    warnings = []
+    print(f"  {'data root':14s} {root or f'not found (run `jarlib data fetch`, or set {ENV_VAR}; data/README.md)'}")
+    missing = []
     for name, n in counts.items():
-        expected = DATASETS[name].count
-        state = "missing" if n is None else f"{n}/{expected}" + ("" if n == expected else "  (count differs)")
+        info = DATASETS[name]
+        if n is None and info.optional:
+            state = "not fetched (optional: the papers' own training data)"
+        else:
+            state = "missing" if n is None else f"{n}/{info.count}" + ("" if n == info.count else "  (count differs)")
         print(f"    {name:14s} {state}")
-        if n != expected:
-            warnings.append(name)
+        if n != info.count and not info.optional:
+            missing.append(name)
     ok = samples_available()
     print(f"  {'sample images':14s} {'available (jarlib.data.sample_images)' if ok else 'NOT available'}")
-    if warnings:
-        print(f"WARNING: data sets missing or incomplete: {', '.join(warnings)}. Notebooks that need them "
-              "will skip or use the sample images; see data/README.md. "
-              "Check contents with: python -m jarlib.data.manifest --verify")
+    if missing:
+        print(f"Data sets missing or incomplete: {', '.join(missing)}. Everything runs without them (the notebooks "
+              "use the sample images and the tests that need a set skip); the papers' tables need them. "
+              f"Fetch them with: {fetch_command(*missing)}")
     return 0
 
 

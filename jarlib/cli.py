@@ -1,8 +1,9 @@
-"""The ``jarlib`` command: restore your own JPEG photos with a zoo model.
+"""The ``jarlib`` command: restore your own JPEG photos with a zoo model; fetch the data sets.
 
     jarlib restore photo.jpg more/*.jpg -o restored/            # the FBCNN models, blind
     jarlib restore scan.jpg -o out/ --model dcsc_gray --tile 256
     jarlib restore photo.jpg -o out/ --qf 20                     # FBCNN: set the QF by hand
+    jarlib data fetch                                            # the data sets (jarlib.data.fetch)
 
 Every input is read as a JPEG file (baseline or progressive, gray, colour or CMYK, any size; the
 quantization tables come from the file for the models that use them) and written as
@@ -254,6 +255,17 @@ def build_parser() -> argparse.ArgumentParser:
                    "three flips (a little better, 4x the time)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    from jarlib.data import fetch
+
+    data = sub.add_parser("data", help="fetch and check the data sets",
+                          description="The data sets of the papers' tables (data/README.md).")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    f = data_sub.add_parser("fetch", help="download, verify and lay out the data sets",
+                            description="Download the data sets from their pinned public sources, verify them "
+                                        "and lay them out where jarlib finds them.",
+                            epilog=fetch.help_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    fetch.add_arguments(f)
     return parser
 
 
@@ -262,6 +274,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "restore":
             return _restore_main(args)
+        if args.command == "data":
+            from jarlib.data import fetch
+
+            return fetch.run(args)
     except CliError as exc:
         print(f"jarlib {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,7 @@ def test_check_runs_with_and_without_data(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JARLIB_DATA", str(tmp_path))
     assert check.main() == 0
     out = capsys.readouterr().out
-    assert "WARNING" in out and "missing" in out
+    assert "missing" in out and "jarlib data fetch --sets classic5 live1_gray" in out
 
 
 def test_data_summary_counts(tmp_path, monkeypatch):

@@ -10,8 +10,10 @@ import torch
 from PIL import Image
 
 from jarlib.data import (
+    DATASETS,
     DatasetNotFoundError,
     JpegPatchDataset,
+    available,
     data_root,
     demo_image,
     double_jpeg,
@@ -63,10 +65,38 @@ def test_env_var_overrides_data_root(tmp_path, monkeypatch):
 
 def test_missing_set_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setenv("JARLIB_DATA", str(tmp_path))
-    with pytest.raises(DatasetNotFoundError, match="JARLIB_DATA") as info:
+    with pytest.raises(DatasetNotFoundError, match="live1_color") as info:
         list_images("live1_color")
     msg = str(info.value)
-    assert "data/datasets.json" in msg and "live.ece.utexas.edu" in msg
+    assert "jarlib data fetch --sets live1_color" in msg and "data/README.md" in msg
+
+
+def test_availability_is_per_set(tmp_path, monkeypatch):
+    """A data folder with only some sets (a fetch stopped half-way): each set is found or not on its own."""
+    _fake_set(tmp_path, "Classic5", 5)
+    _fake_set(tmp_path, "LIVE1/gray", 3)                       # incomplete: not available
+    monkeypatch.setenv("JARLIB_DATA", str(tmp_path))
+    assert available("classic5") and not available("live1_gray") and not available("bsds500_val")
+    assert evaluation_sets(["classic5", "live1_gray"]) == {"classic5": "classic5"}
+    assert isinstance(evaluation_source("live1_gray"), list)   # the samples
+    assert demo_image("monarch")[0] == "camera"
+    monkeypatch.setenv("JARLIB_DATA", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    assert not any(available(n) for n in DATASETS)
+    assert list(evaluation_sets(["classic5"])) == ["samples"]
+
+
+def test_the_fetched_data_folder_is_found_without_any_setting(tmp_path, monkeypatch):
+    import jarlib.data.registry as registry
+
+    monkeypatch.delenv("JARLIB_DATA", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setattr(registry, "REPO_ROOT", tmp_path / "clone" / "repo")   # no ../shared beside it
+    assert data_root(required=False) is None
+    with pytest.raises(DatasetNotFoundError, match="jarlib data fetch"):
+        data_root()
+    _fake_set(tmp_path / "jarlib" / "datasets", "Classic5", 5)
+    assert data_root() == (tmp_path / "jarlib" / "datasets").resolve() and available("classic5")
 
 
 def test_wrong_count_and_bad_root(tmp_path, monkeypatch):

@@ -2,15 +2,17 @@
 
 Resolution order for the data root:
 1. the environment variable ``JARLIB_DATA`` (a folder holding ``Classic5/``, ``LIVE1/``, ``BSDS500/``);
-2. ``../shared/datasets`` next to the repository, when it exists (the course machines' layout).
+2. ``../shared/datasets`` next to the repository, when it exists (the course machines' layout);
+3. ``~/.local/share/jarlib/datasets`` (``$XDG_DATA_HOME/jarlib/datasets``), where ``jarlib data fetch``
+   puts the sets when neither of the others is there.
 
-Nothing is downloaded. A missing set raises :class:`DatasetNotFoundError` whose message says where
-the set comes from and where to put it (sources and licences: ``data/datasets.json``).
+Availability is per set (:func:`available`): a data root may hold some sets and not others. A missing
+set raises :class:`DatasetNotFoundError` whose message names the command that fetches it
+(``jarlib data fetch --sets NAME``; sources and licences: ``data/datasets.json``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,7 @@ class DatasetInfo:
     count: int
     mode: str  # "gray" (stored as gray) or "rgb" (stored as colour)
     description: str
+    optional: bool = False  # the papers' own training sets: fetched only when asked for
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -56,12 +59,30 @@ DATASETS: dict[str, DatasetInfo] = {
                     "BSDS500 val (100): the DCSC / Dual priors test protocol"),
         DatasetInfo("bsds500_test", "BSDS500/test", 200, "rgb",
                     "BSDS500 test (200): the FBCNN / QGCN test protocol"),
+        DatasetInfo("div2k_train", "DIV2K/train_HR", 800, "rgb",
+                    "DIV2K train HR (800, 2K): QGCN's, CQR's and (with Flickr2K) FBCNN's training set",
+                    optional=True),
+        DatasetInfo("flickr2k", "Flickr2K", 2650, "rgb",
+                    "Flickr2K HR (2,650, 2K): FBCNN's second training set", optional=True),
     ]
 }
 
 
+def user_data_dir() -> Path:
+    """Where ``jarlib data fetch`` puts the sets by default: ``$XDG_DATA_HOME/jarlib/datasets``
+    (``~/.local/share/jarlib/datasets``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "jarlib" / "datasets"
+
+
+def fetch_command(*names: str) -> str:
+    """The command that fetches ``names`` (for messages and skip reasons)."""
+    return "jarlib data fetch" + (f" --sets {' '.join(names)}" if names else "")
+
+
 def data_root(required: bool = True) -> Path | None:
-    """The folder holding the data sets (``JARLIB_DATA``, else ``../shared/datasets`` beside the repo).
+    """The folder holding the data sets: ``JARLIB_DATA``, else ``../shared/datasets`` beside the repo,
+    else :func:`user_data_dir` (see the module docstring).
 
     With ``required=False`` returns ``None`` instead of raising when nothing is found.
     """
@@ -76,23 +97,31 @@ def data_root(required: bool = True) -> Path | None:
                 "Classic5/, LIVE1/ and BSDS500/ (see data/README.md).")
         return None
     default = REPO_ROOT.parent / "shared" / "datasets"
-    if default.is_dir():
-        return default.resolve()
+    for folder in (default, user_data_dir()):
+        if folder.is_dir():
+            return folder.resolve()
     if required:
         raise DatasetNotFoundError(
-            f"No data folder found: set {ENV_VAR} to the folder that holds Classic5/, LIVE1/ and "
-            f"BSDS500/ (looked for {default}). data/README.md says where each set comes from. "
+            f"No data folder found: run `{fetch_command()}` (or set {ENV_VAR} to the folder that holds "
+            f"Classic5/, LIVE1/ and BSDS500/; looked for {default} and {user_data_dir()}). "
             "Demos and quick tests can use jarlib.data.sample_images() instead, which needs no download.")
     return None
 
 
+def available(name: str) -> bool:
+    """Whether set ``name`` is installed: its folder under the data root holds its full image count
+    (cheap: counts files, hashes nothing; ``python -m jarlib.data.manifest --verify`` checks them)."""
+    info = dataset_info(name)
+    root = data_root(required=False)
+    folder = root / info.subdir if root is not None else None
+    if folder is None or not folder.is_dir():
+        return False
+    return sum(1 for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) == info.count
+
+
 def _source_hint(name: str) -> str:
-    where = " Set-up: data/README.md; sources, terms and checksums: data/datasets.json."
-    try:
-        entry = json.loads(MANIFEST.read_text())["datasets"][name]
-        return f" Source: {entry['source']} (terms: {entry['licence']}).{where}"
-    except (OSError, KeyError, ValueError):
-        return where
+    return (f" Fetch it with `{fetch_command(name)}`, or by hand as data/README.md says "
+            "(sources, terms and checksums: data/datasets.json).")
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -106,11 +135,13 @@ def dataset_info(name: str) -> DatasetInfo:
 def list_images(name: str) -> list[Path]:
     """Sorted image paths of a data set; raises :class:`DatasetNotFoundError` if absent or incomplete."""
     info = dataset_info(name)
-    folder = data_root() / info.subdir
+    root = data_root(required=False)
+    if root is None:
+        raise DatasetNotFoundError(f"data set {name!r} not found: no data folder.{_source_hint(name)}")
+    folder = root / info.subdir
     if not folder.is_dir():
         raise DatasetNotFoundError(
-            f"data set {name!r} not found at {folder}. Put {info.count} images there or set "
-            f"{ENV_VAR}.{_source_hint(name)}")
+            f"data set {name!r} not found at {folder}.{_source_hint(name)}")
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if len(paths) != info.count:
         raise DatasetNotFoundError(

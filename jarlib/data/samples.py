@@ -64,16 +64,17 @@ DEMO_BOXES = {"monarch": (192, 312), "camera": (96, 200), "astronaut": (0, 120)}
 
 def demo_image(name: str = "monarch", crop: int = 128, mode: str = "gray"
                ) -> tuple[str, np.ndarray, tuple[int, int, int, int]]:
-    """The notebooks' picture: LIVE1 image ``name`` in ``mode`` (``"gray"`` or ``"rgb"``) when the
-    data sets are installed, else the scikit-image ``camera`` (gray) or ``astronaut`` (rgb).
+    """The notebooks' picture: LIVE1 image ``name`` in ``mode`` (``"gray"`` or ``"rgb"``) when that
+    LIVE1 set is installed, else the scikit-image ``camera`` (gray) or ``astronaut`` (rgb).
     Returns ``(label, image, box)`` with ``box = (top, left, crop, crop)`` for ``viz.show_crops``,
     clamped inside the image."""
-    from jarlib.data.registry import data_root, list_images, load_image
+    from jarlib.data.registry import available, list_images, load_image
 
     if mode not in ("gray", "rgb"):
         raise ValueError(f"mode must be 'gray' or 'rgb', got {mode!r}")
-    if data_root(required=False) is not None:
-        paths = {p.stem: p for p in list_images("live1_gray" if mode == "gray" else "live1_color")}
+    live1 = "live1_gray" if mode == "gray" else "live1_color"
+    if available(live1):
+        paths = {p.stem: p for p in list_images(live1)}
         if name not in paths:
             raise ValueError(f"{name!r} is not a LIVE1 image; known: {', '.join(sorted(paths))}")
         label, img = name, load_image(paths[name], mode=mode)
@@ -86,27 +87,27 @@ def demo_image(name: str = "monarch", crop: int = 128, mode: str = "gray"
 
 
 def evaluation_source(name: str, mode: str = "gray") -> str | list[tuple[str, np.ndarray]]:
-    """What ``jarlib.evaluation`` should measure on: the data set ``name`` when the data sets are
-    installed, else the sample images in ``mode`` as ``(stem, image)`` pairs (so a notebook runs
-    anywhere; its numbers are then not the papers')."""
-    from jarlib.data.registry import data_root
+    """What ``jarlib.evaluation`` should measure on: the data set ``name`` when it is installed, else
+    the sample images in ``mode`` as ``(stem, image)`` pairs (so a notebook runs anywhere; its
+    numbers are then not the papers')."""
+    from jarlib.data.registry import available
 
-    return name if data_root(required=False) is not None else list(sample_images(mode).items())
+    return name if available(name) else list(sample_images(mode).items())
 
 
 def evaluation_sets(names: Sequence[str], mode: str = "gray") -> dict[str, str | list[tuple[str, np.ndarray]]]:
-    """``{label: source}`` to evaluate on: each data set of ``names`` under its own name when the data
-    sets are installed, else the sample images once, as ``"samples"`` (not once per name)."""
-    from jarlib.data.registry import data_root
+    """``{label: source}`` to evaluate on: each installed data set of ``names`` under its own name
+    (the missing ones left out), else, when none is installed, the sample images once, as
+    ``"samples"`` (not once per name)."""
+    from jarlib.data.registry import available
 
-    if data_root(required=False) is not None:
-        return {n: n for n in names}
-    return {"samples": list(sample_images(mode).items())}
+    found = {n: n for n in names if available(n)}
+    return found or {"samples": list(sample_images(mode).items())}
 
 
 def evaluation_images(name: str, mode: str = "gray", limit: int | None = None) -> list[tuple[str, np.ndarray]]:
     """The images behind :func:`evaluation_source`, loaded: the first ``limit`` ``(stem, image)``
-    pairs of data set ``name`` when the data sets are installed, else of the sample images."""
+    pairs of data set ``name`` when it is installed, else of the sample images."""
     from jarlib.data.registry import load_dataset
 
     source = evaluation_source(name, mode)
