@@ -1,30 +1,47 @@
 # Two entry points (see README):  make tutorial   |   make test
-# Both create .venv on first use with the pinned CPU PyTorch and the project in editable mode.
+# Both create .venv on first use: the right PyTorch build (tools/install_torch.py), then the project
+# in editable mode. Variables: PYTHON=python3.11, JUPYTER_ARGS="--no-browser --port=8889", SETS=...
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.jarlib-installed
+SETS   ?=
+JUPYTER_ARGS ?=
+# Jupyter refuses to run as root (Docker, Colab, course servers) without --allow-root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: setup tutorial test test-fast clean-venv
+# Python >= 3.10 (pyproject's requires-python; the README's 3.11 is what the project is tested with).
+CHECK_PYTHON = v=$$($(PYTHON) -c 'import sys; print(sys.version.split()[0]); sys.exit(sys.version_info < (3, 10))' 2>/dev/null) \
+	|| { echo "jarlib needs Python >= 3.10 (3.11 recommended); PYTHON=$(PYTHON) is $${v:-not a working python} (e.g. make setup PYTHON=python3.11)" >&2; exit 1; }
+
+.PHONY: setup check-python tutorial test test-fast data clean-venv
 
 setup: $(STAMP)
 
+check-python:
+	@$(CHECK_PYTHON)
+
 $(STAMP): pyproject.toml
+	@$(CHECK_PYTHON)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install "torch==2.13.0"
+	$(PY) tools/install_torch.py
 	$(PY) -m pip install -e ".[test]"
 	$(PY) -m jarlib.check
 	touch $(STAMP)
 
 tutorial: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks notebooks/00_jpeg_from_scratch.ipynb
+	$(VENV)/bin/jupyter lab $(ROOT_ARGS) $(JUPYTER_ARGS) --notebook-dir=notebooks notebooks/00_jpeg_from_scratch.ipynb
 
 test: setup
 	$(PY) -m pytest
 
 test-fast: setup
 	$(PY) -m pytest -m "not notebook"
+
+# The data sets (data/README.md): the test sets and BSDS500; e.g. SETS="classic5 live1_gray" for only those.
+data: setup
+	$(VENV)/bin/jarlib data fetch $(if $(SETS),--sets $(SETS))
 
 clean-venv:
 	rm -rf $(VENV)
