@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from jarlib.data import JpegPatchDataset, data_root, load_dataset, sample_images
+from jarlib.data import JpegPatchDataset, available, load_dataset, sample_images
 
 BATCH = 16
 CONFIGS = [  # (mode, patch, double_fraction)
@@ -42,7 +42,7 @@ def tiny_net(channels: int = 1, width: int = 32, depth: int = 8) -> nn.Sequentia
 
 def images(mode: str) -> tuple[str, list]:
     """BSDS500 train when present (the project's training set), else the bundled samples."""
-    if data_root(required=False) is not None:
+    if available("bsds500_train"):
         return "bsds500_train", load_dataset("bsds500_train", mode=mode)
     return "skimage samples", list(sample_images(mode).items())
 

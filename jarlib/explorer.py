@@ -311,14 +311,14 @@ class Explorer:
 
 
 def default_images(limit: Optional[int] = None) -> dict[str, Any]:
-    """The explorer's image list: the bundled samples, then Classic5 and LIVE1 (colour) images when
-    the data are there (loaded on first use)."""
-    from jarlib.data import data_root, list_images, load_image, sample_images
+    """The explorer's image list: the bundled samples, then the LIVE1 (colour) and Classic5 images
+    of whichever of the two sets is installed (loaded on first use)."""
+    from jarlib.data import available, list_images, load_image, sample_images
 
     images: dict[str, Any] = {f"sample: {k}": v for k, v in sample_images("rgb").items()}
     images["sample: camera (gray)"] = sample_images("gray")["camera"]
-    if data_root(required=False) is not None:
-        for set_name, label in (("live1_color", "LIVE1"), ("classic5", "Classic5")):
+    for set_name, label in (("live1_color", "LIVE1"), ("classic5", "Classic5")):
+        if available(set_name):
             for path in list_images(set_name)[:limit]:
                 images[f"{label}: {path.stem}"] = (lambda p=path: load_image(p))
     return images

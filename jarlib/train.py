@@ -50,6 +50,7 @@ from torch import nn
 
 from jarlib import models as model_registry
 from jarlib.atomic import atomic_path, write_text_atomic
+from jarlib.data.registry import DatasetNotFoundError
 
 CHECKPOINT_FORMAT = "jarlib-checkpoint-1"
 
@@ -327,16 +328,20 @@ def get_batch(dataset: Any, step: int, batch: int) -> Batch:
 
 def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.ndarray]]:
     """The first ``val_images`` images of ``val_set`` (or ``images``), centre-cropped to
-    ``val_crop`` (a multiple of 8; 0 keeps the whole image), in the run's mode."""
-    from jarlib.data import load_dataset
-    from jarlib.data.patches import _named_images
+    ``val_crop`` (a multiple of 8; 0 keeps the whole image), in the run's mode. When ``val_set`` is
+    not installed the run validates on the scikit-image samples instead, and says so."""
+    from jarlib.data import available, evaluation_images, fetch_command
+    from jarlib.data.patches import named_images
 
     if cfg.val_images == 0:
         return []
     if images is None:
-        named = load_dataset(cfg.val_set, mode=cfg.mode, limit=cfg.val_images)
+        if not available(cfg.val_set):
+            print(f"validation set {cfg.val_set} is not installed: validating on the scikit-image samples "
+                  f"instead (fetch it: {fetch_command(cfg.val_set)})")
+        named = evaluation_images(cfg.val_set, mode=cfg.mode, limit=cfg.val_images)
     else:
-        named = _named_images(images, cfg.mode)[:cfg.val_images]
+        named = named_images(images, cfg.mode)[:cfg.val_images]
     out = []
     for name, img in named:
         if cfg.mode == "gray" and img.ndim == 3:
@@ -630,7 +635,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         cfg = TrainConfig.from_preset(args.model, args.preset, model_args=model_args, **overrides)
         result = train(cfg, resume=args.resume, stop_after=args.stop_after)
-    except (ValueError, TypeError, CheckpointError) as exc:
+    except (ValueError, TypeError, CheckpointError, DatasetNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     hist = Path(args.out) / "history.json"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from jarlib import bench, zoo
-from jarlib.data import data_root
 
-needs_data = pytest.mark.skipif(data_root(required=False) is None, reason="needs ../shared/datasets")
+needs_data = pytest.mark.needs_data()
 
 
 def test_paper_reference_finds_the_published_rows():

@@ -179,10 +179,9 @@ def test_cli_trains_resumes_and_reports_errors(tmp_path, capsys):
     args = ["--model", "arcnn", "--qf", "20-30", "--steps", "4", "--out", str(out), "--set",
             "model_args.features=[4,4,4]", "patch=16", "batch=2", "val_images=0", "progress=false",
             "train_set=classic5"]
-    if T.pick_device().type == "cpu":
-        from jarlib.data import data_root
-        if data_root(required=False) is None:
-            pytest.skip("the CLI trains on a registry set: data sets not found")
+    from jarlib.data import available, fetch_command
+    if not available("classic5"):
+        pytest.skip(f"the CLI trains on a registry set: needs classic5 (fetch with `{fetch_command('classic5')}`)")
     assert T.main(args + ["--stop-after", "2"]) == 0
     assert T.load_checkpoint(out / "checkpoint.pt")["step"] == 2
     assert T.main(args + ["--resume"]) == 0
@@ -272,3 +271,18 @@ def test_zoo_add_exports_measures_and_loads_a_run(tmp_path, monkeypatch, dataset
     assert abs(entry["fp16_psnr_change"]["change_db"]) < 0.01 and entry["metrics"]["classic5"]["images"] == 5
     quick = evaluate_restorer(zoo.load("tiny", "cpu").restore, "classic5", (10,), "fbcnn_gray", limit=zoo.CHECK_IMAGES)
     assert quick["10"]["psnr"] == pytest.approx(entry["check"]["psnr"], abs=1e-4)
+
+
+def test_cli_without_its_data_set_says_how_to_fetch_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JARLIB_DATA", str(tmp_path))            # an empty data folder
+    assert T.main(["--model", "arcnn", "--steps", "2", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "jarlib data fetch --sets bsds500_train" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_validation_set_falls_back_on_the_samples(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JARLIB_DATA", str(tmp_path))
+    cfg = tiny_config(val_images=1, val_crop=32)
+    assert [name for name, _ in T.load_validation(cfg)] == ["camera"]
+    assert "validating on the scikit-image samples" in capsys.readouterr().out

@@ -145,3 +145,10 @@ def test_fbcnn_entries_record_how_well_their_qf_predictor_reads_live1():
 def test_qf_prediction_needs_a_qf_predictor(capsys):
     assert zoo.main(["qf-prediction", "dncnn_gray"]) == 2
     assert "no QF predictor" in capsys.readouterr().err
+
+
+def test_evaluate_without_the_set_says_how_to_fetch_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("JARLIB_DATA", str(tmp_path))            # an empty data folder
+    assert zoo.main(["evaluate", "dcsc_gray", "--sets", "live1_gray", "--qfs", "10"]) == 2
+    err = capsys.readouterr().err
+    assert "jarlib data fetch --sets live1_gray" in err and len(err.strip().splitlines()) == 1

@@ -1,7 +1,8 @@
 """Data sets, degradations and patch pipelines.
 
 - registry: ``data_root``, ``available`` (is this set installed?), ``list_images``, ``load_image``,
-  ``load_dataset`` (``JARLIB_DATA``), ``fetch_command`` (what fetches a set)
+  ``load_dataset`` (``JARLIB_DATA``), ``fetch_command`` (what fetches a set), ``have_sets``
+  (are these sets installed? says what is used instead)
 - degrade:  ``single_jpeg``, ``double_jpeg`` (FBCNN's non-aligned double JPEG) and their random-QF
   versions ``random_single_jpeg``, ``random_double_jpeg`` (``draw_quality``, ``draw_shift``;
   ``log_spaced_qualities`` for log-uniform QF sampling)
@@ -33,6 +34,7 @@ from jarlib.data.registry import (
     data_root,
     dataset_info,
     fetch_command,
+    have_sets,
     list_images,
     load_dataset,
     load_image,
@@ -41,7 +43,7 @@ from jarlib.data.samples import demo_image, evaluation_images, evaluation_sets, 
 
 __all__ = [
     "DATASETS", "DatasetInfo", "DatasetNotFoundError", "available", "data_root", "dataset_info", "fetch_command",
-    "list_images",
+    "have_sets", "list_images",
     "load_dataset", "load_image", "double_jpeg", "single_jpeg", "DoubleJpeg", "draw_quality",
     "draw_shift", "log_spaced_qualities", "random_double_jpeg", "random_single_jpeg", "JpegPatchDataset", "PatchSample",
     "sample_images", "demo_image", "evaluation_source", "evaluation_sets", "evaluation_images",

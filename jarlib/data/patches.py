@@ -74,7 +74,10 @@ def to_tensor(img: np.ndarray) -> torch.Tensor:
     return t.unsqueeze(0) if t.ndim == 2 else t.permute(2, 0, 1).contiguous()
 
 
-def _named_images(images: ImageSource, mode: str) -> list[tuple[str, np.ndarray]]:
+def named_images(images: ImageSource, mode: str) -> list[tuple[str, np.ndarray]]:
+    """``(name, image)`` pairs from any image source: a registry set name (loaded in ``mode``), a
+    dict, ``(name, image)`` pairs (what :func:`jarlib.data.evaluation_source` gives without the
+    set) or bare images (named ``image k``, as they are)."""
     if isinstance(images, str):
         from jarlib.data.registry import load_dataset
 
@@ -164,7 +167,7 @@ class JpegPatchDataset(Dataset):
         self.epoch = epoch
 
         need = patch_size + (MARGIN if (double_fraction > 0 or grid_shift > 0) else 0)
-        named = [(n, _convert(n, img, mode)) for n, img in _named_images(images, mode)]
+        named = [(n, _convert(n, img, mode)) for n, img in named_images(images, mode)]
         if not named:
             raise ValueError("no images given")
         small = [f"{n} {img.shape[:2]}" for n, img in named if min(img.shape[:2]) < need]

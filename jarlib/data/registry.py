@@ -124,6 +124,16 @@ def _source_hint(name: str) -> str:
             "(sources, terms and checksums: data/datasets.json).")
 
 
+def have_sets(*names: str, instead: str = "the scikit-image samples") -> bool:
+    """Whether every set of ``names`` is installed; when one is not, prints which, what is used
+    ``instead`` and the command that fetches them (the notebooks' way of asking, per section)."""
+    missing = [n for n in names if not available(n)]
+    if missing:
+        print(f"Data set(s) {', '.join(missing)} not installed: using {instead}. "
+              f"Fetch them with `{fetch_command(*missing)}`.")
+    return not missing
+
+
 def dataset_info(name: str) -> DatasetInfo:
     """Registry entry for a set name (``classic5``, ``live1_gray``, ``live1_color``, ``bsds500_{train,val,test}``)."""
     try:

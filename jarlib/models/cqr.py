@@ -416,10 +416,10 @@ def evaluate_ranker(ranker: Ranker, dataset: Any = "live1_gray", qfs: Sequence[i
     (``pair_accuracy``), and the mean score per QF and of the clean patches (never seen in training)."""
     from scipy.stats import spearmanr
 
-    from jarlib.data import load_dataset
+    from jarlib.data.patches import named_images
     from jarlib.jpeg import compress
 
-    images = [img for _, img in load_dataset(dataset, mode="gray")] if isinstance(dataset, str) else list(dataset)
+    images = [img for _, img in named_images(dataset, "gray")]
     patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
     ranker = ranker.eval()
     score = lambda arrs: ranker(torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]).numpy()

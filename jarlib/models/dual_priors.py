@@ -308,11 +308,11 @@ def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qf
     """Accuracy of the classifier on held-out images: ``per_image`` patches of each image, clean
     (label 0) and JPEG-compressed at each QF (label 1), both gradient directions; the decision at
     probability 0.5. Returns overall accuracy, accuracy on clean patches and per QF."""
-    from jarlib.data import load_dataset
+    from jarlib.data.patches import named_images
     from jarlib.jpeg import compress
     from jarlib.models.cqr import test_patches
 
-    images = [img for _, img in load_dataset(dataset, mode="gray")] if isinstance(dataset, str) else list(dataset)
+    images = [img for _, img in named_images(dataset, "gray")]
     patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
     net = net.eval()
 

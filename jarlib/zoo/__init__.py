@@ -385,6 +385,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p_qf.add_argument("name", help="a zoo name, or the path of a training checkpoint")
     p_qf.add_argument("--record", action="store_true", help="write it into the zoo model's manifest entry")
     args = parser.parse_args(argv)
+    from jarlib.data import DatasetNotFoundError
     from jarlib.train import CheckpointError
 
     try:
@@ -410,7 +411,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(json.dumps(measured, indent=1))
         else:
             print(json.dumps(evaluate(load_any(args.name), args.sets, args.qfs, args.flip_ensemble), indent=1))
-    except (ZooError, CheckpointError, ValueError) as exc:
+    except (ZooError, CheckpointError, ValueError, DatasetNotFoundError) as exc:
         print(f"error: {exc}", file=__import__("sys").stderr)
         return 2
     return 0

@@ -51,7 +51,7 @@ import torch
 from IPython.display import Markdown, display
 
 from jarlib import widgets, zoo
-from jarlib.data import data_root, demo_image, evaluation_source, sample_images
+from jarlib.data import available, data_root, demo_image, evaluation_sets, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress, encode_bytes, quant_table, read_quant_tables
 from jarlib.metrics import psnr
@@ -60,7 +60,6 @@ from jarlib.models.qgcn import ijg_tables, quant_map
 from jarlib.papers import side_by_side
 from jarlib.viz import show_crops
 
-HAVE_DATA = data_root(required=False) is not None
 if SMOKE:
     SWEEP_QFS, SWEEP_IMAGES = [5, 30, 90], 1
     EVAL_SETS, COLOR_SETS, QUALITIES, MAX_IMAGES, CROP = ["live1_gray"], ["live1_color"], [10], 1, 64
@@ -208,7 +207,8 @@ libjpeg-turbo (our JPEG rows read 0.09–0.12 dB higher, PAPERS.md); BSDS500 is 
 """),
 code("""
 def table(model, sets, conv, paper_table, mode):
-    scores = {s: evaluate_restorer(model.restore, evaluation_source(s, mode), QUALITIES, conv, limit=MAX_IMAGES) for s in sets}
+    scores = {label: evaluate_restorer(model.restore, src, QUALITIES, conv, limit=MAX_IMAGES)
+              for label, src in evaluation_sets(sets, mode).items()}
     display(Markdown("PSNR (dB) / SSIM (8x8 uniform) / PSNR-B (dB)" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "")
                      + "\\n\\n" + side_by_side({"ours": scores}, "qgcn", paper_table, ["QGCN", "QCN"])))
     return scores
@@ -219,7 +219,7 @@ for scores in (gray_scores, color_scores):
     for s in scores.values():
         for q in map(str, QUALITIES):
             assert s[q]["psnr"] > s[q]["psnr_jpeg"]
-if HAVE_DATA and MAX_IMAGES is None:
+if MAX_IMAGES is None:
     for label, scores, key, target in (("gray", gray_scores, "live1_gray", 1.2), ("colour", color_scores, "live1_color", 1.1)):
         if key in scores and "10" in scores[key]:
             g = scores[key]["10"]["psnr"] - scores[key]["10"]["psnr_jpeg"]

@@ -52,15 +52,15 @@ from IPython.display import Markdown, display
 
 from jarlib import train as T
 from jarlib import zoo
-from jarlib.data import data_root, evaluation_sets, evaluation_source, load_dataset, sample_images
+from jarlib.data import available, data_root, evaluation_sets, evaluation_source, have_sets, load_dataset, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.models import CQR, presets
 from jarlib.models.cqr import LEVELS, Ranker, evaluate_ranker, margin_ranking_loss, train_ranker
 from jarlib.papers import paper_rows, side_by_side
 
-HAVE_DATA = data_root(required=False) is not None
-gray = [img for _, img in load_dataset("bsds500_train", mode="gray", limit=40)] if HAVE_DATA else list(sample_images("gray").values())
+HAVE_TRAIN = have_sets("bsds500_train", instead="the scikit-image samples to train on")
+gray = [img for _, img in load_dataset("bsds500_train", mode="gray", limit=40)] if HAVE_TRAIN else list(sample_images("gray").values())
 score_set = evaluation_source("live1_gray")
 if SMOKE:
     RANK_STEPS, ABLATION_STEPS, ABLATION_IMAGES = 5, 3, 1
@@ -224,7 +224,7 @@ def ablation(label, loss, **model_args):
                                     warmup=min(50, ABLATION_STEPS // 5), val_images=0, progress=False,
                                     seed=SEED, out=None, patch=32, batch=8)
     t0 = time.perf_counter()
-    result = T.train(cfg, images=None if HAVE_DATA else sample_images("gray"))
+    result = T.train(cfg, images=None if HAVE_TRAIN else sample_images("gray"))
     s = evaluate_restorer(result.model.restore, score_set, [10], "fbcnn_gray", limit=ABLATION_IMAGES)["10"]
     last = result.history["train"][-1]    # each term's value at the last step, unweighted
     terms = "  ".join(f"{k} {last[k]:.3f}" for k in ("l1", "cqr_q", "cqr_f") if k in last)
@@ -289,7 +289,7 @@ table = side_by_side({"L1 only (ours)": {s: b for s, (a, b) in scores.items()},
                       "CQR (ours)": {s: a for s, (a, b) in scores.items()}}, "cqr", "Table 2", ["CQR", "DnCNN"],
                      metrics=("psnr", "psnrb"))
 display(Markdown("PSNR / PSNR-B (dB)" + (f", first {MAX_IMAGES} images" if MAX_IMAGES else "") + "\\n\\n" + table))
-if (HAVE_DATA or not EVAL_LIVE) and MAX_IMAGES is None and "live1_gray" in scores:
+if (available("live1_gray") or not EVAL_LIVE) and MAX_IMAGES is None and "live1_gray" in scores:
     a, b = scores["live1_gray"]
     g = a["10"]["psnr"] - a["10"]["psnr_jpeg"]
     print(f"LIVE1 QF10: {g:+.2f} dB over JPEG, target +1.1: {'met' if g >= 1.1 else 'missed'}; "

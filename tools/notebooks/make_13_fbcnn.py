@@ -66,7 +66,7 @@ from jarlib import train as T
 from jarlib import widgets, zoo
 from jarlib.bench import read_csv
 from jarlib.color import rgb_to_ycbcr
-from jarlib.data import data_root, demo_image, double_jpeg, evaluation_images, evaluation_sets, evaluation_source, sample_images
+from jarlib.data import available, data_root, demo_image, double_jpeg, evaluation_images, evaluation_sets, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_double, evaluate_restorer, qf_prediction_error
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
 from jarlib.metrics import evaluate, psnr, psnr_ycbcr
@@ -75,7 +75,6 @@ from jarlib.models.fbcnn import QFAttention, dominant_qf, first_minimum, mse_cur
 from jarlib.papers import paper_rows, side_by_side
 from jarlib.viz import show_crops
 
-HAVE_DATA = data_root(required=False) is not None
 LIVE_SIZE = {"patch": 48, "batch": 8}
 if SMOKE:
     LIVE_STEPS, LIVE_SIZE = 6, {"patch": 24, "batch": 2}
@@ -161,7 +160,7 @@ half of them, so the model does not assume the image starts on a block boundary)
 for `LIVE_STEPS` steps:
 """),
 code("""
-source = None if HAVE_DATA else sample_images("gray")
+source = None if available("bsds500_train") else sample_images("gray")
 tiny_args = {**cpu_args, "channels": [8, 16, 32, 32], "blocks": 1, "qf_hidden": 32, "controller_hidden": 32}
 cfg = T.TrainConfig.from_preset("fbcnn", "cpu", model_args=tiny_args, steps=LIVE_STEPS, val_images=0,
                                 warmup=min(30, LIVE_STEPS // 5), log_every=max(1, LIVE_STEPS // 30),
@@ -231,7 +230,7 @@ code("""
 for label, s in scores.items():
     for q in map(str, QUALITIES):
         assert s[q]["psnr"] > s[q]["psnr_jpeg"] and s[q]["psnrb"] > s[q]["psnrb_jpeg"], (label, q)
-if HAVE_DATA and MAX_IMAGES is None and "live1_gray" in scores:
+if MAX_IMAGES is None and "live1_gray" in scores:
     live = scores["live1_gray"]
     recorded = zoo.info(ZOO_GRAY)["metrics"]["live1_gray"]     # what the zoo manifest says
     for q in map(str, QUALITIES):
@@ -587,7 +586,7 @@ display(Markdown("RGB PSNR (dB) / SSIM / PSNR-B (dB)" + (f", first {MAX_IMAGES} 
 for label, s in cscores.items():
     for q in map(str, QUALITIES):
         assert s[q]["psnr"] > s[q]["psnr_jpeg"], (label, q)
-if HAVE_DATA and MAX_IMAGES is None and "live1_color" in cscores and "10" in cscores["live1_color"]:
+if MAX_IMAGES is None and "live1_color" in cscores and "10" in cscores["live1_color"]:
     g = cscores["live1_color"]["10"]["psnr"] - cscores["live1_color"]["10"]["psnr_jpeg"]
     print(f"LIVE1 colour QF10: {g:+.2f} dB over JPEG, target +1.2: {'met' if g >= 1.2 else 'missed'}")
 """),

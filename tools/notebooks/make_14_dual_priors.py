@@ -56,7 +56,7 @@ from IPython.display import Markdown, display
 
 from jarlib import zoo
 from jarlib.bench import read_csv
-from jarlib.data import data_root, demo_image, evaluation_sets, evaluation_source, sample_images
+from jarlib.data import available, data_root, demo_image, evaluation_sets, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.metrics import psnr
@@ -64,7 +64,6 @@ from jarlib.models.dual_priors import evaluate_classifier, grad_h, grad_v, stage
 from jarlib.papers import side_by_side
 from jarlib.viz import show_crops
 
-HAVE_DATA = data_root(required=False) is not None
 score_set = evaluation_source("live1_gray")
 if SMOKE:
     TV_ITERS, RERUN_SWEEP, K_SWEEP, SWEEP_STEPS, SWEEP_IMAGES = 5, True, [1, 2], 3, 1
@@ -212,7 +211,7 @@ code("""
 sweep_csv = Path("../benchmarks/results/dualpriors_k_sweep.csv")
 if RERUN_SWEEP or not sweep_csv.exists():
     rows = stage_sweep(K_SWEEP, SWEEP_STEPS, SWEEP_IMAGES, seed=SEED, dataset=score_set,
-                       images=None if HAVE_DATA else sample_images("gray"))
+                       images=None if available("bsds500_train") else sample_images("gray"))
 else:
     rows = read_csv(sweep_csv)
     print(f"from {sweep_csv.name}: {rows[0]['steps']} steps each, {rows[0]['images']} LIVE1 images")
@@ -251,7 +250,7 @@ display(Markdown("PSNR / SSIM (8x8 uniform) / PSNR-B, Y" + (f", first {MAX_IMAGE
 for s in scores.values():
     for q in map(str, QUALITIES):
         assert s[q]["psnr"] > s[q]["psnr_jpeg"]
-if (HAVE_DATA or not EVAL_LIVE) and MAX_IMAGES is None and "live1_gray" in scores:
+if (available("live1_gray") or not EVAL_LIVE) and MAX_IMAGES is None and "live1_gray" in scores:
     g = scores["live1_gray"]["10"]["psnr"] - scores["live1_gray"]["10"]["psnr_jpeg"]
     print(f"LIVE1 QF10: {g:+.2f} dB over JPEG, target +1.1: {'met' if g >= 1.1 else 'missed'}")
 """),

@@ -39,9 +39,8 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from jarlib import bench, zoo
-from jarlib.data import data_root
+from jarlib.data import data_root, have_sets
 
-HAVE_DATA = data_root(required=False) is not None
 models = MODELS or zoo.available()
 csv_path, sweep_path = bench.OUT_DIR / "benchmark.csv", bench.OUT_DIR / "qf_sweep.csv"
 if SMOKE:
@@ -61,14 +60,13 @@ map, CQR without the ranker) get no paper number: their papers print none for th
 say which SSIM window it used.
 """),
 code("""
-if RERUN or not csv_path.exists():
-    if not HAVE_DATA:
-        raise RuntimeError("the benchmark needs the data sets (see README, Data)")
-    sets = ["live1_gray", "live1_color"] if SMOKE else None
-    rows = bench.run(models, sets=sets, limit=BENCH_LIMIT, progress=not SMOKE)
+sets = ["live1_gray", "live1_color"] if SMOKE else sorted({*bench.GRAY_SETS, *bench.COLOR_SETS})
+RECOMPUTE = (RERUN or not csv_path.exists()) and have_sets(*sets, instead=f"the stored {csv_path.name}")
+if RECOMPUTE:
+    rows = bench.run(models, sets=sets if SMOKE else None, limit=BENCH_LIMIT, progress=not SMOKE)
 else:
     rows = [r for r in bench.read_csv(csv_path) if r["model"] in models]
-print(f"{len(rows)} rows" + (" (recomputed)" if RERUN else f" from {csv_path.name}"))
+print(f"{len(rows)} rows" + (" (recomputed)" if RECOMPUTE else f" from {csv_path.name}"))
 display(Markdown(bench.summary(rows)))
 def trained_on(r):
     lo, hi = map(int, str(r["training_qf"]).split("-"))
@@ -99,7 +97,7 @@ some do not. LIVE1 at QF 5–90:
 code("""
 gray = [m for m in models if zoo.info(m)["in_channels"] == 1]
 live1 = [r for r in rows if r["set"] == "live1_gray" and r["model"] in gray]
-if RERUN or not sweep_path.exists():
+if (RERUN or not sweep_path.exists()) and have_sets("live1_gray", instead=f"the stored {sweep_path.name}"):
     extra = bench.run(gray, sets=["live1_gray"], qfs=[q for q in SWEEP_QFS if q not in {r["qf"] for r in live1}],
                       limit=BENCH_LIMIT, progress=not SMOKE)
 else:

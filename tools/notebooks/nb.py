@@ -13,6 +13,56 @@ import json
 import textwrap
 from pathlib import Path
 
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = None
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+FALLBACK_REPOSITORY = "https://github.com/jarlib/jarlib"
+
+
+def repository() -> str:
+    """The public repository (pyproject's ``[project.urls] Repository``)."""
+    if tomllib is None:
+        return FALLBACK_REPOSITORY
+    return tomllib.loads(PYPROJECT.read_text())["project"]["urls"]["Repository"].rstrip("/")
+
+
+def colab_badge(notebook: str) -> str:
+    """The "Open in Colab" link of ``notebook`` (a file name under ``notebooks/``)."""
+    path = repository().removeprefix("https://github.com/")
+    return ("[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"(https://colab.research.google.com/github/{path}/blob/main/notebooks/{notebook})")
+
+
+SETUP_CELL_ID = "colab-setup"
+SETUP_CELL = '''
+# Colab, or any Python without jarlib: fetch this repository and install it (a few minutes, once).
+# Everywhere else (`make tutorial`, a clone installed with pip) this cell does nothing.
+import importlib.util, os, subprocess, sys
+if importlib.util.find_spec("jarlib") is None:
+    subprocess.run(["git", "clone", "--depth", "1", "{repository}", "jarlib"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "jarlib"], check=True)
+    sys.path.insert(0, os.path.abspath("jarlib"))
+    os.chdir("jarlib/notebooks")  # where the notebooks read ../benchmarks/results from
+'''
+"""The guarded install cell every notebook starts with (after its title)."""
+
+
+def with_colab(nb: dict, notebook: str) -> dict:
+    """``nb`` with the Colab link under its title and the install cell second (added or brought up
+    to date; applying it twice changes nothing)."""
+    title = "".join(nb["cells"][0]["source"])
+    lines = [line for line in title.split("\n") if not line.startswith("[![Open in Colab]")]
+    head, rest = lines[0], "\n".join(lines[1:]).lstrip("\n")
+    nb["cells"][0]["source"] = _lines(f"{head}\n\n{colab_badge(notebook)}\n\n{rest}")
+    cell = code(SETUP_CELL.replace("{repository}", repository()))
+    cell["id"] = SETUP_CELL_ID
+    cells = [c for c in nb["cells"] if c.get("id") != SETUP_CELL_ID]
+    nb["cells"] = [cells[0], cell, *cells[1:]]
+    return nb
+
 
 def _lines(text: str) -> list[str]:
     text = textwrap.dedent(text).strip("\n")
@@ -45,5 +95,6 @@ def write(path: str | Path, cells: list[dict]) -> None:
     }
     for i, cell in enumerate(cells):
         cell["id"] = f"c{i:03d}"
+    with_colab(nb, Path(path).name)
     Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     print(f"wrote {path}: {len(cells)} cells")
