@@ -301,3 +301,21 @@ def test_the_real_catalogue_pins_every_registry_set():
         if not DATASETS[name].optional:
             assert source.expected is not None and len(source.expected) == DATASETS[name].count
     assert catalog.size(["live1_color", "live1_gray", "classic5"]) == 38_440_666
+
+
+@pytest.mark.needs_data("classic5", "live1_gray", "live1_color")
+def test_the_real_sets_in_place_verify_and_nothing_is_downloaded(capsys):
+    """With the real catalogue on the real sets (../shared/datasets): every set is found verified and
+    no connection is made (the sources point at a closed port)."""
+    from jarlib.data import data_root
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{s.getsockname()[1]}/"
+    args = ["data", "fetch", "--root", str(data_root()), "-q", "--sets", "classic5", "live1_gray", "live1_color"]
+    for key in ("fbcnn", "berkeley"):
+        args += ["--base-url", f"{key}={closed}"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("already there and verified") == 3
+    assert "manifest --verify: classic5 5/5 OK; live1_gray 29/29 OK; live1_color 29/29 OK" in out

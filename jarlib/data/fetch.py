@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from jarlib.data.manifest import file_sha256, parse_checksums
 from jarlib.data.registry import DATASETS, IMAGE_SUFFIXES, MANIFEST, dataset_info
 
 SOURCES = MANIFEST.parent / "sources.json"
@@ -91,15 +92,6 @@ class Catalog:
         return None if None in unique.values() else sum(b for b in unique.values() if b is not None)
 
 
-def _parse_checksums(text: str) -> dict[str, str]:
-    out = {}
-    for line in text.splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            out[name.strip().lstrip("*")] = digest
-    return out
-
-
 def load_catalog(path: str | os.PathLike | None = None, base_urls: dict[str, str] | None = None) -> Catalog:
     """Read a catalogue (default ``data/sources.json``); bases overridden by ``JARLIB_FETCH_<KEY>_URL``
     and then by ``base_urls``. Checksum paths are relative to the catalogue's folder."""
@@ -117,7 +109,7 @@ def load_catalog(path: str | os.PathLike | None = None, base_urls: dict[str, str
     downloads = {k: Download(k, d["base"], d["path"], d["hash"], d.get("bytes")) for k, d in raw["downloads"].items()}
     sets = {}
     for name, s in raw["sets"].items():
-        expected = (_parse_checksums((path.parent / s["checksums"]).read_text()) if s.get("checksums") else None)
+        expected = (parse_checksums((path.parent / s["checksums"]).read_text()) if s.get("checksums") else None)
         if "files" in s:
             dls = tuple(Download(f"{name}:{p}", s["base"], p, v["hash"], v.get("bytes")) for p, v in s["files"].items())
         else:
@@ -276,7 +268,7 @@ def check_folder(folder: Path, source: SetSource) -> list[str]:
         missing = sorted(set(source.expected) - names)
         extra = sorted(names - set(source.expected))
         bad = sorted(p.name for p in found if p.name in source.expected
-                     and hashlib.sha256(p.read_bytes()).hexdigest() != source.expected[p.name])
+                     and file_sha256(p) != source.expected[p.name])
         for label, items in (("missing", missing), ("unexpected", extra), ("checksum differs", bad)):
             if items:
                 problems.append(f"{label}: {', '.join(items[:5])}{' ...' if len(items) > 5 else ''}")
@@ -502,6 +494,12 @@ def run(args: Any) -> int:
         if r.moved_aside is not None:
             print(f"{'':14s} the folder that was there did not verify: kept as {r.moved_aside}")
     failed = [r for r in results if r.status == "failed"]
+    if args.sources is None:  # the registry's own check, as `python -m jarlib.data.manifest --verify` runs it
+        from jarlib.data.manifest import verify
+
+        reports = [verify(r.name, root) for r in results if r.status != "failed"]
+        print("python -m jarlib.data.manifest --verify:", "; ".join(
+            f"{rep.name} {rep.found_count}/{rep.expected_count} {'OK' if rep.ok else 'FAILED'}" for rep in reports))
     for r in failed:
         print(f"jarlib data fetch: {r.message}", file=sys.stderr)
     from jarlib.data.registry import data_root

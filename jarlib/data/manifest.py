@@ -71,7 +71,8 @@ def checksum_lines(folder: Path) -> str:
     return "".join(f"{file_sha256(p)}  {p.name}\n" for p in files)
 
 
-def _parse(text: str) -> dict[str, str]:
+def parse_checksums(text: str) -> dict[str, str]:
+    """``{file name: hex SHA-256}`` from ``sha256sum``-format text."""
     out = {}
     for line in text.splitlines():
         if line.strip():
@@ -96,14 +97,14 @@ def verify(name: str, root: Path | None = None) -> VerifyReport:
     folder = Path(root) / info.subdir if root is not None else Path(info.subdir)
     try:
         entry = load_manifest()["datasets"][name]
-        expected = (_parse((CHECKSUM_DIR / f"{name}.sha256").read_text()) if entry.get("checksums") else None)
+        expected = (parse_checksums((CHECKSUM_DIR / f"{name}.sha256").read_text()) if entry.get("checksums") else None)
     except (OSError, KeyError, ValueError) as exc:
         return VerifyReport(name, folder, info.count, 0, problems=(f"manifest entry unreadable: {exc}",))
     if root is None or not folder.is_dir():
         return VerifyReport(name, folder, entry["count"], 0,
                             problems=(f"folder not found: {folder} (fetch it: {fetch_command(name)})",))
     text = checksum_lines(folder)
-    found = _parse(text)
+    found = parse_checksums(text)
     if expected is None:  # a set without recorded hashes (DIV2K, Flickr2K): the count is all we can check
         return VerifyReport(name, folder, entry["count"], len(found), set_sha256_ok=True)
     return VerifyReport(
