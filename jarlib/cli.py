@@ -5,17 +5,20 @@
     jarlib restore photo.jpg -o out/ --qf 20                     # FBCNN: set the QF by hand
     jarlib data fetch                                            # the data sets (jarlib.data.fetch)
 
-Every input is read as a JPEG file (baseline or progressive, gray, colour or CMYK, any size; the
-quantization tables come from the file for the models that use them) and written as
-``OUTDIR/<name>.png``. Large photos are restored in overlapping tiles, so memory depends on the
-tile size, not on the photo. Inputs are never overwritten; a file that cannot be restored is
-skipped with a message, the others are still written, and the exit status is 1 at the end.
+Every input is read as a JPEG file (baseline or progressive, 8-bit gray, colour or CMYK, any size up
+to ``--max-pixels``; the primary image of an MPO file; the quantization tables come from the file for
+the models that use them) and written as ``OUTDIR/<name>.png``; each written file is printed as
+``input -> output``. Large photos are restored in overlapping tiles, so memory depends on the tile
+size, not on the photo. Every input is checked from its header before anything is decoded, so a
+decompression bomb is refused at once. Existing files are never overwritten (``--overwrite``
+replaces outputs); a file that cannot be restored is skipped with a one-line reason, the others
+are still written, and the exit status is 1 at the end (2: a command-line problem, nothing done).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import errno
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from typing import Any, Optional
 import numpy as np
 
 from jarlib.atomic import atomic_path
+from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
 
 JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
 AUTO_MODELS = {"gray": "fbcnn_gray", "color": "fbcnn_color"}
@@ -56,6 +60,15 @@ def describe_non_jpeg(data: bytes) -> Optional[str]:
         return "not a JPEG file (it does not start with the JPEG marker FF D8)"
 
 
+def _key(p: Path) -> Path:
+    """The resolved path, or the absolute one where resolving fails (a symlink loop): such an
+    input is kept, and skipped later with its reason."""
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):
+        return p.absolute()
+
+
 def expand_inputs(inputs: Sequence[str]) -> list[Path]:
     """Files as given, directories expanded to the JPEG files directly inside them (by suffix),
     in order, without duplicates."""
@@ -63,9 +76,12 @@ def expand_inputs(inputs: Sequence[str]) -> list[Path]:
     seen: set[Path] = set()
     for item in inputs:
         p = Path(item)
-        paths = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in JPEG_SUFFIXES) if p.is_dir() else [p]
+        try:
+            paths = sorted(q for q in p.iterdir() if q.suffix.lower() in JPEG_SUFFIXES) if p.is_dir() else [p]
+        except OSError:
+            paths = [p]                       # an unreadable folder: skipped later with its reason
         for q in paths:
-            key = q.resolve()
+            key = _key(q)
             if key not in seen:
                 seen.add(key)
                 out.append(q)
@@ -74,17 +90,44 @@ def expand_inputs(inputs: Sequence[str]) -> list[Path]:
 
 def output_paths(inputs: Sequence[Path], outdir: Path) -> list[Path]:
     """``outdir/<stem>.png`` for each input, made unique (``<stem>-2.png``, ...) and never one of
-    the inputs themselves."""
-    taken = {p.resolve() for p in inputs}
+    the inputs themselves. The names depend only on the inputs and their order, never on what the
+    folder already holds: a rerun writes the same names (and finds them there)."""
+    taken = {_key(p) for p in inputs}
     out = []
     for p in inputs:
         candidate, n = outdir / f"{p.stem}.png", 1
-        while candidate.resolve() in taken:
+        while _key(candidate) in taken:
             n += 1
             candidate = outdir / f"{p.stem}-{n}.png"
-        taken.add(candidate.resolve())
+        taken.add(_key(candidate))
         out.append(candidate)
     return out
+
+
+def read_input(path: Path) -> bytes:
+    """The bytes of an input file; ``ValueError`` saying why not (missing, a folder, a symlink loop,
+    no permission)."""
+    try:
+        if path.is_dir():
+            raise ValueError("a folder with no JPEG files directly inside" if path.exists() else "not a file")
+        return path.read_bytes()
+    except OSError as exc:
+        reasons = {errno.ENOENT: "no such file", errno.ELOOP: "a symlink loop", errno.EACCES: "permission denied",
+                   errno.EISDIR: "not a file"}
+        raise ValueError(reasons.get(exc.errno, exc.strerror or str(exc))) from None
+
+
+def prepare_outdir(outdir: Path) -> None:
+    """Create the output folder, or raise :class:`CliError` when it cannot be one (an existing
+    file, a path under a file, no permission): before anything is read or written."""
+    if outdir.exists() and not outdir.is_dir():
+        raise CliError(f"-o {outdir}: a file exists there; name a folder")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise CliError(f"-o {outdir}: a part of the path is a file, not a folder") from None
+    except OSError as exc:
+        raise CliError(f"-o {outdir}: cannot create the folder ({exc.strerror or exc})") from None
 
 
 def _orientation(pil: Any) -> int:
@@ -148,9 +191,10 @@ class ModelCache:
         return name, self.models[name]
 
 
-def restore_one(model: Any, data: bytes, qf: Optional[int], tile: int, flip_ensemble: bool = False) -> np.ndarray:
-    """One JPEG file's bytes -> restored uint8 image (stored orientation); ``flip_ensemble``: the
-    mean over the image's four flips (:meth:`jarlib.models.base.Restorer.restore_tensor`, 4x the time)."""
+def restore_one(model: Any, data: Any, qf: Optional[int], tile: int, flip_ensemble: bool = False) -> np.ndarray:
+    """One JPEG (its bytes, or a :class:`~jarlib.models.base.DecodedJpeg`) -> restored uint8 image
+    (stored orientation); ``flip_ensemble``: the mean over the image's four flips
+    (:meth:`jarlib.models.base.Restorer.restore_tensor`, 4x the time)."""
     from jarlib.models.fbcnn import FBCNN
     from jarlib.models.qgcn import QGCN
 
@@ -165,47 +209,72 @@ def restore_one(model: Any, data: bytes, qf: Optional[int], tile: int, flip_ense
 
 def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf: Optional[int] = None,
                   tile: int = 512, device: str = "auto", progress: bool = True,
-                  flip_ensemble: bool = False) -> RestoreReport:
+                  flip_ensemble: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS,
+                  overwrite: bool = False) -> RestoreReport:
     """Restore JPEG files into ``outdir`` as PNG (see the module docstring); returns a report.
 
-    Raises :class:`CliError` for a problem that concerns every file (unknown model, ``--qf`` for a
-    model without one, CUDA asked for and absent); a problem with one file skips that file.
+    Every input is checked first, from its header and without torch (a decompression bomb costs
+    nothing); then the models are loaded only if something is left to restore. An existing output
+    is never replaced unless ``overwrite``. Raises :class:`CliError` for a problem that concerns
+    every file (unknown model, ``--qf`` for a model without one, CUDA asked for and absent, an
+    output folder that cannot be); a problem with one file skips that file.
     """
-    import torch
-    from PIL import Image
     from tqdm import tqdm
 
-    from jarlib.jpeg import decode_bytes
+    from jarlib.jpeg.header import check_header, read_header
 
-    if device == "cuda" and not torch.cuda.is_available():
-        raise CliError("--device cuda: no CUDA device is available here (use --device cpu)")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     if qf is not None and not 1 <= qf <= 100:
         raise CliError(f"--qf must be auto or a quality in 1..100, got {qf}")
     if tile and (tile % 8 or tile < 64):
         raise CliError(f"--tile must be 0 (no tiling) or a multiple of 8 of at least 64, got {tile}")
-    models = ModelCache(model, device)
-    outdir.mkdir(parents=True, exist_ok=True)
+    if max_pixels < 1:
+        raise CliError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")
+    prepare_outdir(outdir)
     report = RestoreReport()
-    targets = output_paths(inputs, outdir)
-    for src, dst in tqdm(list(zip(inputs, targets)), desc="restoring", unit="file", disable=not progress,
-                         file=sys.stderr):
+    jobs = []
+    for src, dst in zip(inputs, output_paths(inputs, outdir)):
         try:
-            if not src.is_file():
-                raise ValueError("no such file" if not src.exists() else "not a file")
-            data = src.read_bytes()
+            data = read_input(src)
             why = describe_non_jpeg(data)
             if why:
                 raise ValueError(why)
-            pixels = decode_bytes(data)          # raises ValueError naming the problem (truncated, ...)
-            pil = Image.open(io.BytesIO(data))
+            check_header(read_header(data), max_pixels)
+            if dst.exists() and not overwrite:
+                raise ValueError(f"{dst} already exists (--overwrite replaces it)")
+            jobs.append((src, dst, data))
+        except ValueError as exc:
+            report.skipped.append((src, str(exc)))
+    if not jobs:
+        return report
+
+    from PIL import Image
+
+    from jarlib.models.base import DecodedJpeg, resolve_device
+    from jarlib.jpeg import estimate_quality, open_jpeg, read_quant_tables
+
+    try:
+        device = str(resolve_device(device))
+    except ValueError as exc:
+        raise CliError(f"--device {device}: {exc}") from None
+    models = ModelCache(model, device)
+    for src, dst, data in tqdm(jobs, desc="restoring", unit="file", disable=not progress, file=sys.stderr):
+        try:
+            pil, header = open_jpeg(data, max_pixels)   # raises ValueError naming the problem (truncated, ...)
             mode, orientation, icc = pil.mode, _orientation(pil), pil.info.get("icc_profile")
+            pixels = np.asarray(pil if mode == "L" else pil.convert("RGB"))
+            tables = read_quant_tables(data)
             name, net = models.for_image(pixels.ndim == 3)
-            restored = restore_one(net, data, qf, tile, flip_ensemble)
+            restored = restore_one(net, DecodedJpeg(pixels, estimate_quality(tables), tables), qf, tile,
+                                   flip_ensemble)
             if mode == "CMYK":
                 report.notes.append((src, "CMYK JPEG: restored as RGB"))
                 icc = None                        # a CMYK profile does not describe the RGB output
+            if header.mpo:
+                report.notes.append((src, "an MPO file (a camera's photo with more images): restored its primary image"))
+            if not header.has_eoi:
+                report.notes.append((src, "the end marker (EOI) is missing; the image data is complete"))
+            if dst.exists() and not overwrite:      # appeared while this run was working
+                raise ValueError(f"{dst} already exists (--overwrite replaces it)")
             write_png_atomic(_apply_orientation(restored, orientation), dst, icc)
             report.written.append((src, dst))
         except CliError:
@@ -221,13 +290,24 @@ def _restore_main(args: argparse.Namespace) -> int:
     if not inputs:
         raise CliError("no input files (a folder is searched for .jpg/.jpeg/.jpe/.jfif files)")
     report = restore_files(inputs, Path(args.output), args.model, qf, args.tile, args.device, not args.quiet,
-                           args.flip_ensemble)
+                           args.flip_ensemble, _pixels(args.max_pixels), args.overwrite)
+    for src, dst in report.written:
+        print(f"{src} -> {dst}")
     for src, note in report.notes:
         print(f"note: {src}: {note}", file=sys.stderr)
     for src, why in report.skipped:
         print(f"skipped {src}: {why}", file=sys.stderr)
     print(f"restored {len(report.written)} of {len(inputs)} files into {args.output}")
     return 1 if report.skipped else 0
+
+
+def _pixels(text: str) -> int:
+    """``--max-pixels``: a count (``50000000``) or megapixels (``50M``, ``0.5M``)."""
+    try:
+        value = float(text[:-1]) * 1e6 if text.upper().endswith("M") else float(text)
+    except ValueError:
+        raise CliError(f"--max-pixels must be a number of pixels (e.g. 100M), got {text!r}") from None
+    return int(value)
 
 
 def _int(text: str, flag: str) -> int:
@@ -254,6 +334,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip-ensemble", action="store_true", help="average the restorations of the image and its "
                    "three flips (a little better, 4x the time)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--max-pixels", default=f"{DEFAULT_MAX_PIXELS // 1_000_000}M", metavar="N",
+                   help=f"refuse, before decoding, a file whose header claims more pixels (default "
+                        f"{DEFAULT_MAX_PIXELS // 1_000_000}M: {DEFAULT_MAX_PIXELS:,}; a decompression bomb costs "
+                        "nothing); also refused: a file whose image data is far too short for the size it claims")
+    p.add_argument("--overwrite", action="store_true", help="replace output files that exist (default: skip "
+                   "those inputs and say so)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     from jarlib.data import fetch

@@ -10,14 +10,24 @@ Two different "YCbCr"s matter in this project:
 
 from __future__ import annotations
 
-from typing import TypeVar
+import sys
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import torch
 
 from jarlib._checks import as_image_array
 
-ArrayOrTensor = TypeVar("ArrayOrTensor", np.ndarray, torch.Tensor)
+if TYPE_CHECKING:
+    import torch
+
+ArrayOrTensor = TypeVar("ArrayOrTensor", np.ndarray, "torch.Tensor")
+
+
+def _is_tensor(x: object) -> bool:
+    """Whether ``x`` is a torch tensor, without importing torch (a tensor exists only once torch
+    has been imported): the JPEG code and ``jarlib restore``'s input checks run without torch."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
 
 # JFIF (ITU-T T.871) full-range matrices; rows give Y, Cb, Cr from R, G, B.
 JFIF_RGB_TO_YCBCR = np.array(
@@ -70,7 +80,9 @@ def rgb_to_y(rgb: ArrayOrTensor) -> ArrayOrTensor:
 
     Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 with R, G, B in [0, 255] (PAPERS.md §1.1).
     """
-    if isinstance(rgb, torch.Tensor):
+    if _is_tensor(rgb):
+        import torch
+
         if rgb.ndim < 3 or rgb.shape[-3] != 3:
             raise ValueError(f"rgb tensor must be (..., 3, H, W), got shape {tuple(rgb.shape)}")
         if not rgb.is_floating_point():

@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jarlib import models as model_registry
+from jarlib.models.base import resolve_device
 from jarlib.atomic import atomic_path, write_text_atomic
 from jarlib.data.registry import DatasetNotFoundError
 
@@ -245,13 +246,8 @@ def compose_loss(spec: str) -> Callable[[Any, Batch], tuple[torch.Tensor, dict[s
 # ----------------------------------------------------------------------------------------- pieces
 
 def pick_device(name: str = "auto") -> torch.device:
-    """``"auto"``: CUDA when present, else CPU. Any other name is passed to ``torch.device``."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for but CUDA is not available")
-    return dev
+    """``"auto"``: CUDA when present, else CPU (:func:`jarlib.models.base.resolve_device`)."""
+    return resolve_device(name)
 
 
 def set_threads(threads: int = 0) -> int:

@@ -10,7 +10,8 @@
   ``evaluation_source``, ``evaluation_sets`` and ``evaluation_images`` (a data set when installed, else the samples:
   notebooks run anywhere)
 - fetch:    ``jarlib data fetch`` (download, verify, lay out; not imported here)
-- patches:  ``JpegPatchDataset`` (on-the-fly (compressed, clean, qf) training patches)
+- patches:  ``JpegPatchDataset`` (on-the-fly (compressed, clean, qf) training patches; imported on
+  first use, since it needs torch and the rest of ``jarlib.data`` does not)
 - manifest: ``jarlib.data.manifest.verify`` (counts and SHA-256 against ``data/datasets.json``;
   not imported here, so ``python -m jarlib.data.manifest`` runs cleanly)
 """
@@ -25,7 +26,6 @@ from jarlib.data.degrade import (
     random_single_jpeg,
     single_jpeg,
 )
-from jarlib.data.patches import JpegPatchDataset, PatchSample
 from jarlib.data.registry import (
     DATASETS,
     DatasetInfo,
@@ -48,3 +48,13 @@ __all__ = [
     "draw_shift", "log_spaced_qualities", "random_double_jpeg", "random_single_jpeg", "JpegPatchDataset", "PatchSample",
     "sample_images", "demo_image", "evaluation_source", "evaluation_sets", "evaluation_images",
 ]
+
+
+def __getattr__(name: str):
+    """``JpegPatchDataset`` and ``PatchSample`` on first use (PEP 562): importing torch takes
+    seconds, and ``jarlib data fetch`` or ``jarlib restore``'s input checks need none of it."""
+    if name in ("JpegPatchDataset", "PatchSample"):
+        from jarlib.data import patches
+
+        return getattr(patches, name)
+    raise AttributeError(f"module 'jarlib.data' has no attribute {name!r}")

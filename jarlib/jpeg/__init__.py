@@ -6,7 +6,9 @@
   ``compare_with_libjpeg`` (blocks, DCT, quantization, 4:2:0 sampling as libjpeg-turbo does it)
 - :mod:`jarlib.jpeg.islow`   libjpeg's integer DCT (bit-exact), ``dct="islow"`` in the codec
 - :mod:`jarlib.jpeg.libjpeg` the real codec: ``compress`` (round trip), ``encode_bytes``,
-  ``decode_bytes``, ``read_quant_tables`` (tables parsed from a file's DQT segments)
+  ``decode_bytes``, ``open_jpeg``, ``read_quant_tables`` (tables parsed from a file's DQT segments)
+- :mod:`jarlib.jpeg.header`  ``read_header``, ``check_header``: what a file claims, checked before
+  decoding (pixel cap, 8-bit only, a scan long enough for its size)
 
 Taught in ``notebooks/00_jpeg_from_scratch.ipynb``.
 """
@@ -18,7 +20,8 @@ from jarlib.jpeg.codec import (
     encode,
     roundtrip,
 )
-from jarlib.jpeg.libjpeg import compress, decode_bytes, encode_bytes, read_quant_tables
+from jarlib.jpeg.header import DEFAULT_MAX_PIXELS, JpegHeader, check_header, read_header
+from jarlib.jpeg.libjpeg import compress, decode_bytes, encode_bytes, open_jpeg, read_quant_tables
 from jarlib.jpeg.tables import (
     CHROMA_BASE,
     LUMA_BASE,
@@ -32,6 +35,7 @@ from jarlib.jpeg.tables import (
 
 __all__ = [
     "CHROMA_BASE", "LUMA_BASE", "ZIGZAG", "estimate_quality", "quality_scale", "quant_table", "unzigzag", "zigzag",
-    "compress", "decode_bytes", "encode_bytes", "read_quant_tables",
+    "compress", "decode_bytes", "encode_bytes", "open_jpeg", "read_quant_tables",
+    "DEFAULT_MAX_PIXELS", "JpegHeader", "check_header", "read_header",
     "JpegCoefficients", "compare_with_libjpeg", "decode", "encode", "roundtrip",
 ]

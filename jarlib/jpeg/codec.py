@@ -32,7 +32,6 @@ from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 from jarlib.jpeg import islow
 from jarlib.jpeg.libjpeg import compress
 from jarlib.jpeg.tables import quant_table
-from jarlib.metrics import psnr
 
 BLOCK = 8
 """Side of a DCT block (T.81 A.2)."""
@@ -323,6 +322,8 @@ def compare_with_libjpeg(img: np.ndarray, quality: int, subsampling: str = "4:2:
     ``max_abs_diff`` (grey levels). Issue targets for ``dct="float"``: |psnr_diff| < 0.02 dB and
     ``within_one`` >= 95 % on average over a set; ``dct="islow"`` is bit-exact (100 % identical).
     """
+    from jarlib.metrics import psnr  # metrics needs torch; the codec itself does not
+
     ours = roundtrip(img, quality, subsampling, dct)
     ref = compress(img, quality, subsampling)
     diff = np.abs(ours.astype(np.int32) - ref.astype(np.int32))

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from jarlib._checks import as_image_array, check_quality
+from jarlib.jpeg.header import DEFAULT_MAX_PIXELS, EOI, JpegHeader, check_header, read_header
 
 SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 """Pillow's codes for chroma subsampling. Pillow's own default for colour is 4:2:0."""
@@ -42,7 +44,11 @@ def encode_bytes(img: np.ndarray, quality: int, subsampling: str = "4:2:0",
     return buf.getvalue()
 
 
-def _open_jpeg(data: bytes | str | os.PathLike) -> Image.Image:
+_PROBE = bytes([0x2A, 0x55, 0xAA, 0x13, 0x7E, 0x81, 0x3C, 0xC3]) * 4
+"""Bytes put before an appended end marker to tell a file missing only its EOI from a truncated one."""
+
+
+def _as_bytes(data: bytes | str | os.PathLike) -> bytes:
     if isinstance(data, (str, os.PathLike)):
         data = Path(data).read_bytes()
     if not isinstance(data, (bytes, bytearray, memoryview)):
@@ -50,25 +56,63 @@ def _open_jpeg(data: bytes | str | os.PathLike) -> Image.Image:
     data = bytes(data)
     if len(data) == 0:
         raise ValueError("not a JPEG file: the data is empty")
-    if data[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG file: it does not start with the SOI marker FFD8")
-    try:
-        pil = Image.open(io.BytesIO(data))
-        pil.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError(f"not a readable JPEG file: {exc}") from exc
-    if pil.format != "JPEG":
-        raise ValueError(f"not a JPEG file: Pillow reads it as {pil.format}")
+    return data
+
+
+def _load(data: bytes, pixel_cap: int | None) -> Image.Image:
+    """Pillow's decode of ``data``, with Pillow's own decompression-bomb limit replaced by
+    ``pixel_cap``, which :func:`check_header` has already applied."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        limit = Image.MAX_IMAGE_PIXELS
+        if pixel_cap is None or (limit is not None and pixel_cap > limit):
+            Image.MAX_IMAGE_PIXELS = None
+        try:
+            pil = Image.open(io.BytesIO(data))
+            pil.load()                       # an MPO file: its first frame, the primary image
+        finally:
+            Image.MAX_IMAGE_PIXELS = limit
     return pil
 
 
-def decode_bytes(data: bytes | str | os.PathLike) -> np.ndarray:
+def open_jpeg(data: bytes | str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIXELS
+              ) -> tuple[Image.Image, JpegHeader]:
+    """Decode a JPEG file with libjpeg after checking its header (:mod:`jarlib.jpeg.header`).
+
+    The primary image of an MPO file (a camera's photo with a preview or a depth map) is read, as
+    viewers do. A file that lacks only its end marker (EOI) is read as if it had one; a file cut
+    off inside its image data is refused as truncated (an appended EOI would silently fill it grey:
+    it is told apart by decoding twice, with and without extra bytes before the appended marker).
+    Raises ``ValueError`` saying what is wrong; ``max_pixels=None`` lifts the pixel cap.
+    """
+    data = _as_bytes(data)
+    header = read_header(data)
+    check_header(header, max_pixels)
+    try:
+        pil = _load(data, max_pixels)
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        if header.has_eoi:
+            raise ValueError(f"not a readable JPEG file: {exc}") from exc
+        try:
+            pil = _load(data + EOI, max_pixels)
+            complete = np.array_equal(np.asarray(pil), np.asarray(_load(data + _PROBE + EOI, max_pixels)))
+        except (UnidentifiedImageError, OSError, SyntaxError):
+            complete = False
+        if not complete:
+            raise ValueError("truncated: the file stops inside its image data") from exc
+    if pil.format not in ("JPEG", "MPO"):
+        raise ValueError(f"not a JPEG file: Pillow reads it as {pil.format}")
+    return pil, header
+
+
+def decode_bytes(data: bytes | str | os.PathLike, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode JPEG bytes (or a file path) with libjpeg: gray -> (H, W) uint8, colour -> (H, W, 3) uint8 RGB.
 
     CMYK and other modes are converted to RGB by Pillow. Raises ``ValueError`` for data that is
-    not a readable JPEG (empty, wrong magic, truncated beyond repair).
+    not a readable JPEG (empty, wrong magic, truncated, 12-bit, over ``max_pixels``: see
+    :func:`open_jpeg`).
     """
-    pil = _open_jpeg(data)
+    pil, _ = open_jpeg(data, max_pixels)
     if pil.mode != "L":
         pil = pil.convert("RGB")
     return np.asarray(pil).copy()

@@ -14,7 +14,7 @@ from jarlib.models import arcnn, cqr, dcsc, dncnn, dual_priors, fbcnn, qgcn
 from jarlib.models.arcnn import ARCNN
 from jarlib.models.cqr import CQR
 from jarlib.models.dcsc import DCSC
-from jarlib.models.base import DecodedJpeg, Restorer, decode_input
+from jarlib.models.base import DecodedJpeg, Restorer, decode_input, decode_jpeg, resolve_device
 from jarlib.models.dncnn import DnCNN
 from jarlib.models.dual_priors import DualPriors
 from jarlib.models.fbcnn import FBCNN
@@ -52,4 +52,4 @@ def presets(name: str) -> dict[str, dict[str, Any]]:
     return _entry(name)[1].PRESETS
 
 
-__all__ = ["ARCNN", "CQR", "DCSC", "DnCNN", "DualPriors", "FBCNN", "QGCN", "Restorer", "DecodedJpeg", "decode_input", "MODELS", "build", "presets"]
+__all__ = ["ARCNN", "CQR", "DCSC", "DnCNN", "DualPriors", "FBCNN", "QGCN", "Restorer", "DecodedJpeg", "decode_input", "decode_jpeg", "resolve_device", "MODELS", "build", "presets"]

@@ -18,10 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from jarlib._checks import as_image_array
+from jarlib._checks import as_image_array, check_quality
 from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 
-JpegInput = Union[np.ndarray, bytes, bytearray, memoryview]
+JpegInput = Union[np.ndarray, bytes, bytearray, memoryview, "DecodedJpeg"]
 
 FLIPS: tuple[tuple[int, ...], ...] = ((), (-1,), (-2,), (-2, -1))
 """The tensor dimensions each member of the flip ensemble flips: none, left-right, up-down, both."""
@@ -41,21 +41,43 @@ class DecodedJpeg:
     tables: Optional[list[np.ndarray]] = None
 
 
+def resolve_device(name: str | torch.device = "auto") -> torch.device:
+    """``"auto"``: CUDA when present, else the CPU; any other name is checked, so that asking for
+    CUDA where there is none says so in words instead of torch's "not compiled with CUDA"."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        build = "a CPU build of torch" if torch.version.cuda is None else "no CUDA device visible"
+        raise ValueError(f"device {str(name)!r}: no CUDA device is available here ({build}); use 'cpu'")
+    return dev
+
+
+def decode_jpeg(data: bytes, max_pixels: Optional[int] = None) -> DecodedJpeg:
+    """A JPEG file's bytes decoded with libjpeg, with the quality its luma table says (exact for IJG
+    tables) and its tables. ``max_pixels``: the pixel cap of :func:`jarlib.jpeg.open_jpeg` (its
+    default when ``None``). Raises ``ValueError`` naming the problem (truncated, 12-bit, ...)."""
+    from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
+    from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
+
+    pixels = decode_bytes(data, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
+    tables = read_quant_tables(data)
+    return DecodedJpeg(pixels, estimate_quality(tables), tables)
+
+
 def decode_input(jpeg: JpegInput, quality: Optional[int] = None) -> DecodedJpeg:
     """Turn what :meth:`Restorer.restore` accepts into a :class:`DecodedJpeg`.
 
-    Bytes are decoded with libjpeg (Pillow) and their quality is estimated from the file's luma
-    table (exact for IJG tables); an array must be uint8 gray (H, W) or RGB (H, W, 3).
+    Bytes are decoded by :func:`decode_jpeg`; an array must be uint8 gray (H, W) or RGB (H, W, 3); a
+    :class:`DecodedJpeg` is taken as it is. ``quality`` (1..100) overrides the file's.
     """
-    from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
-
+    if quality is not None:
+        quality = check_quality(quality)
+    if isinstance(jpeg, DecodedJpeg):
+        return jpeg if quality is None else DecodedJpeg(jpeg.pixels, quality, jpeg.tables)
     if isinstance(jpeg, (bytes, bytearray, memoryview)):
-        data = bytes(jpeg)
-        pixels = decode_bytes(data)
-        tables = read_quant_tables(data)
-        if quality is None:
-            quality = estimate_quality(tables)
-        return DecodedJpeg(pixels, quality, tables)
+        src = decode_jpeg(bytes(jpeg))
+        return src if quality is None else DecodedJpeg(src.pixels, quality, src.tables)
     if isinstance(jpeg, (str, os.PathLike)):
         raise TypeError("restore() takes a decoded uint8 array or the JPEG file's bytes; "
                         f"for a path use restore(Path({str(jpeg)!r}).read_bytes())")

@@ -24,6 +24,7 @@ from typing import Any, Optional, Sequence
 import torch
 
 from jarlib import models as model_registry
+from jarlib.models.base import resolve_device
 from jarlib.atomic import write_text_atomic
 
 ZOO_DIR = Path(__file__).resolve().parent
@@ -78,6 +79,40 @@ def info(name: str) -> dict[str, Any]:
     return entries[name]
 
 
+def _headline(entry: dict[str, Any]) -> str:
+    """One model's headline score, in words: LIVE1 QF 10 for a restorer (Y or RGB), what the
+    auxiliary networks were measured on for the others."""
+    m = entry.get("metrics", {})
+    if entry.get("kind", "restorer") == "restorer":
+        key = "live1_gray" if entry["in_channels"] == 1 else "live1_color"
+        q = m.get(key, {}).get("10")
+        if not q:
+            return "not measured on LIVE1 at QF 10"
+        return (f"LIVE1 QF 10: {q['psnr']:.2f} dB, {q['psnr'] - q['psnr_jpeg']:+.2f} over JPEG "
+                f"({'Y' if entry['in_channels'] == 1 else 'RGB'})")
+    if "spearman_per_patch" in m:
+        return f"orders LIVE1 patches by QF: Spearman {m['spearman_per_patch']:.3f} per patch"
+    if "accuracy" in m:
+        return f"tells clean from JPEG LIVE1 patches: {m['accuracy']:.1%} right"
+    return "no recorded measurement"
+
+
+def list_lines() -> list[str]:
+    """``python -m jarlib.zoo list``: one aligned line per model (name, network, gray or colour,
+    parameters, file size, training QF range, headline score), under a header."""
+    rows = [("model", "network", "input", "parameters", "file", "trained QF", "measured")]
+    for name in available(None):
+        e = info(name)
+        qf = e.get("training", {}).get("qf_range")
+        rows.append((name, e["model"] if e.get("kind", "restorer") == "restorer" else e["kind"],
+                     "gray" if e.get("in_channels", 1) == 1 else "colour", f"{e['parameters']:,}",
+                     f"{e['bytes'] / 1e6:.2f} MB", f"{qf[0]}-{qf[1]}" if qf else "-", _headline(e)))
+    widths = [max(len(r[k]) for r in rows) for k in range(len(rows[0]) - 1)]
+    right = {3, 4, 5}
+    return ["  ".join([*(c.rjust(w) if k in right else c.ljust(w) for k, (c, w) in enumerate(zip(r, widths))), r[-1]])
+            for r in rows]
+
+
 def sha256(path: str | os.PathLike) -> str:
     """SHA-256 of a file, hex."""
     h = hashlib.sha256()
@@ -114,9 +149,7 @@ def load(name: str, device: str | torch.device = "auto") -> model_registry.Resto
 def _ready(model: torch.nn.Module, device: str | torch.device) -> Any:
     """``model`` in eval mode on ``device`` ("auto": CUDA when present, else the CPU); a restorer
     as its :meth:`~jarlib.models.base.Restorer.for_inference` leaves it (a memory layout)."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    model = model.to(device).eval()
+    model = model.to(resolve_device(device)).eval()
     return model.for_inference() if isinstance(model, model_registry.Restorer) else model
 
 
@@ -390,15 +423,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         if args.cmd == "list":
-            for n in available(None):
-                if info(n).get("kind", "restorer") != "restorer":
-                    e = info(n)
-                    print(f"{n:16s} {e['kind']:8s} {e['parameters']:>9,d} params {e['bytes'] / 1e6:5.2f} MB  {e['metrics']}")
-                    continue
-                e = info(n)
-                m = e.get("metrics", {}).get("live1_gray", {}).get("10", {})
-                print(f"{n:16s} {e['model']:8s} {e['parameters']:>9,d} params {e['bytes'] / 1e6:5.2f} MB  "
-                      f"LIVE1 q10 {m.get('psnr', float('nan')):.2f} dB (JPEG {m.get('psnr_jpeg', float('nan')):.2f})")
+            print("\n".join(list_lines()))
         elif args.cmd == "add":
             add(args.name, args.checkpoint, args.command, sets=args.sets, half=not args.fp32)
             print(json.dumps(info(args.name)["metrics"], indent=1))
