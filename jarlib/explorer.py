@@ -15,7 +15,8 @@ a standalone page with Voilà: ``voila notebooks/91_explorer.ipynb`` (README).
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -183,7 +184,9 @@ def read_upload(name: str, content: bytes) -> tuple[Optional[np.ndarray], Option
 class Explorer:
     """The explorer's state and widgets. ``images``: name -> uint8 image, or a callable returning
     one (loaded on first use); ``models``: zoo names offered; ``loader``: name -> model
-    (``jarlib.zoo.load``). ``update()`` redraws and returns the figure (tests call it directly)."""
+    (``jarlib.zoo.load``). ``update()`` is the widgets' callback: it redraws into the page's output
+    area; ``draw()`` makes the same figure without touching the page, and ``paused()`` sets controls
+    from code without a redraw for each: what a static notebook cell, a test or a script uses."""
 
     def __init__(self, images: Mapping[str, Any], models: Sequence[str],
                  loader: Optional[Callable[[str], Any]] = None, scene: Optional[Scene] = None) -> None:
@@ -222,6 +225,7 @@ class Explorer:
         self.status = w.HTML()
         self.output = w.Output()
         self.figure: Optional[Figure] = None
+        self._paused = False
         for control in (self.image, self.qf, self.double, self.qf1, self.shift, self.model_a, self.model_b,
                         self.knob, self.row, self.col, self.zoom):
             control.observe(self.update, names="value")
@@ -282,22 +286,41 @@ class Explorer:
         panels = restore_all(data, scene, {m: self.model(m) for m in scene.models})
         return reference, panels, scene, f"{name}: {caption}"
 
-    def update(self, _change: Any = None) -> Optional[Figure]:
-        """Redraw for the current widget values; errors are shown in the status line."""
+    @contextmanager
+    def paused(self) -> Iterator["Explorer"]:
+        """Set several controls from code without the callbacks redrawing at each one."""
+        self._paused = True
+        try:
+            yield self
+        finally:
+            self._paused = False
+
+    def draw(self) -> Optional[Figure]:
+        """The figure for the current values, with the status line set; shown nowhere (display it,
+        or let ``update`` put it on the page). Errors go to the status line and give ``None``."""
         try:
             reference, panels, scene, caption = self.compute()
             fig = render(reference, panels, scene, caption)
         except (ValueError, RuntimeError, KeyError) as exc:
             self.status.value = f"<b>cannot show this</b>: {exc}"
             return None
+        self.status.value = caption
+        self.figure = fig
+        return fig
+
+    def update(self, _change: Any = None) -> Optional[Figure]:
+        """The widgets' callback: redraw into the page's output area (nothing while ``paused``)."""
+        if self._paused:
+            return None
+        fig = self.draw()
+        if fig is None:
+            return None
         from IPython.display import display
 
-        self.status.value = caption
         self.output.clear_output(wait=True)
         with self.output:
             display(fig)
         plt.close(fig)          # shown once, in the output widget
-        self.figure = fig
         return fig
 
     def widget(self) -> Any:

@@ -94,3 +94,19 @@ def test_uploads(ui):
 def test_widget_page_builds(ui):
     page = ui.widget()
     assert page.children[-1] is ui.output
+
+
+def test_paused_controls_do_not_redraw_and_draw_leaves_the_page_alone(ui):
+    """What the notebook's static cells do: no callback redraw while paused, and ``draw`` makes the
+    figure without writing into the page's output widget (a headless kernel then has nothing to hang on)."""
+    calls = []
+    ui.output.clear_output = lambda *a, **k: calls.append("clear")
+    with ui.paused():
+        ui.qf.value = 30
+        ui.knob.value = 12
+    assert calls == []
+    fig = ui.draw()
+    assert fig is not None and calls == [] and ui.figure is fig
+    assert "JPEG QF 30" in ui.status.value and "FBCNN told QF 12" in ui.status.value
+    ui.qf.value = 40                      # not paused: the callback redraws into the page
+    assert calls == ["clear"]

@@ -44,34 +44,38 @@ ui.widget()
 md("""
 ## The same, without a live kernel
 
-A static page (or a test run) cannot move sliders; the cells below set the controls from code and
-redraw, the way the callbacks do. First the failure case of FBCNN's Fig. 2: a JPEG at QF 10, the
-grid moved by 4 pixels, a second JPEG at QF 30.
+A static page (or a test run) cannot move sliders; the cells below set the controls from code
+(`ui.paused()`: no redraw at each one) and draw the figure into the notebook (`ui.draw()`), so it
+stays in a saved copy. First the failure case of FBCNN's Fig. 2: a JPEG at QF 10, the grid moved by
+4 pixels, a second JPEG at QF 30.
 """),
 code("""
-ui.image.value = next(k for k in images if k.startswith("sample: astronaut"))
-ui.double.value = "double JPEG"
-ui.qf1.value, ui.qf.value, ui.shift.value = 10, 30, 4
-ui.row.value, ui.col.value = 0.3, 0.45
 second = next((m for m in ("fbcnn_gray_double", "dcsc_gray") if m in models and m != first), None)
-if second:
-    ui.model_b.value = second
-fig = ui.update()
+with ui.paused():
+    ui.image.value = next(k for k in images if k.startswith("sample: astronaut"))
+    ui.double.value = "double JPEG"
+    ui.qf1.value, ui.qf.value, ui.shift.value = 10, 30, 4
+    ui.row.value, ui.col.value = 0.3, 0.45
+    if second:
+        ui.model_b.value = second
+fig = ui.draw()
 print(ui.status.value)
 assert fig is not None and "shift (4, 4)" in ui.status.value
+plt.show()
 """),
 md("""
 Then FBCNN's knob: told that the image is worse than it is, FBCNN smooths more.
 """),
 code("""
-ui.double.value = "single JPEG"
-ui.qf.value = 20
 for knob in (5, 60):
-    ui.knob.value = knob
-    fig = ui.update()
+    with ui.paused():
+        ui.double.value, ui.qf.value, ui.knob.value = "single JPEG", 20, knob
+    fig = ui.draw()
     print(ui.status.value)
-    assert fig is not None
-ui.knob.value = 0
+    assert fig is not None and f"FBCNN told QF {knob}" in ui.status.value
+    plt.show()
+with ui.paused():
+    ui.knob.value = 0
 """),
 md("""
 ## Exercises
