@@ -247,10 +247,8 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
     if not jobs:
         return report
 
-    from PIL import Image
-
-    from jarlib.models.base import DecodedJpeg, resolve_device
     from jarlib.jpeg import estimate_quality, open_jpeg, read_quant_tables
+    from jarlib.models.base import DecodedJpeg, resolve_device
 
     try:
         device = str(resolve_device(device))

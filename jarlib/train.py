@@ -49,9 +49,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from jarlib import models as model_registry
-from jarlib.models.base import resolve_device
 from jarlib.atomic import atomic_path, write_text_atomic
 from jarlib.data.registry import DatasetNotFoundError
+from jarlib.models.base import resolve_device
 
 CHECKPOINT_FORMAT = "jarlib-checkpoint-1"
 
@@ -355,7 +355,7 @@ def validate(model: nn.Module, images: Sequence[tuple[str, np.ndarray]], qfs: Se
     """Mean PSNR / SSIM (Gaussian 11x11; RGB for colour runs) of ``model.restore`` and of the JPEG
     input, per QF: ``{"10": {"psnr": .., "ssim": .., "psnr_jpeg": .., "ssim_jpeg": ..}, ...}``."""
     from jarlib import metrics
-    from jarlib.jpeg import encode_bytes, decode_bytes
+    from jarlib.jpeg import decode_bytes, encode_bytes
 
     out: dict[str, dict[str, float]] = {}
     for q in qfs:

@@ -235,23 +235,19 @@ def _png_bytes(data: bytes) -> bytes:
     return buf.getvalue()
 
 
-def _write(folder: Path, name: str, data: bytes) -> None:
-    (folder / name).write_bytes(data)
-
-
 def layout(source: SetSource, files: Sequence[Path], staging: Path) -> None:
     """Write the images of ``source`` into ``staging`` from its downloaded ``files``."""
     staging.mkdir(parents=True)
     if source.member_dir is not None:
         for name, read in _members(files[0], source.member_dir):
-            _write(staging, name, read())
+            (staging / name).write_bytes(read())
         return
     for d, path in zip(source.downloads, files):
         name = Path(d.path).name
         data = path.read_bytes()
         if source.convert == "png":
             name, data = Path(name).stem + ".png", _png_bytes(data)
-        _write(staging, name, data)
+        (staging / name).write_bytes(data)
 
 
 def check_folder(folder: Path, source: SetSource) -> list[str]:

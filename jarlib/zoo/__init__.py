@@ -24,8 +24,8 @@ from typing import Any, Optional, Sequence
 import torch
 
 from jarlib import models as model_registry
-from jarlib.models.base import resolve_device
 from jarlib.atomic import write_text_atomic
+from jarlib.models.base import resolve_device
 
 ZOO_DIR = Path(__file__).resolve().parent
 MANIFEST = ZOO_DIR / "manifest.json"
