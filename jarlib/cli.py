@@ -247,8 +247,8 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
     if not jobs:
         return report
 
-    from jarlib.jpeg import estimate_quality, open_jpeg, read_quant_tables
-    from jarlib.models.base import DecodedJpeg, resolve_device
+    from jarlib.jpeg import open_jpeg
+    from jarlib.models.base import resolve_device, with_file_tables
 
     try:
         device = str(resolve_device(device))
@@ -260,10 +260,8 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
             pil, header = open_jpeg(data, max_pixels)   # raises ValueError naming the problem (truncated, ...)
             mode, orientation, icc = pil.mode, _orientation(pil), pil.info.get("icc_profile")
             pixels = np.asarray(pil if mode == "L" else pil.convert("RGB"))
-            tables = read_quant_tables(data)
             name, net = models.for_image(pixels.ndim == 3)
-            restored = restore_one(net, DecodedJpeg(pixels, estimate_quality(tables), tables), qf, tile,
-                                   flip_ensemble)
+            restored = restore_one(net, with_file_tables(pixels, data), qf, tile, flip_ensemble)
             if mode == "CMYK":
                 report.notes.append((src, "CMYK JPEG: restored as RGB"))
                 icc = None                        # a CMYK profile does not describe the RGB output

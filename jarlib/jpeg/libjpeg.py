@@ -137,11 +137,7 @@ def read_quant_tables(data: bytes | str | os.PathLike) -> list[np.ndarray]:
     """
     from jarlib.jpeg.tables import unzigzag
 
-    if isinstance(data, (str, os.PathLike)):
-        data = Path(data).read_bytes()
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"expected JPEG bytes or a path, got {type(data).__name__}")
-    data = bytes(data)
+    data = _as_bytes(data)
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG file: it does not start with the SOI marker FFD8")
     tables: dict[int, np.ndarray] = {}

@@ -20,6 +20,7 @@ from torch import nn
 
 from jarlib._checks import as_image_array, check_quality
 from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
+from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
 
 JpegInput = Union[np.ndarray, bytes, bytearray, memoryview, "DecodedJpeg"]
 
@@ -53,16 +54,22 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
     return dev
 
 
-def decode_jpeg(data: bytes, max_pixels: Optional[int] = None) -> DecodedJpeg:
-    """A JPEG file's bytes decoded with libjpeg, with the quality its luma table says (exact for IJG
-    tables) and its tables. ``max_pixels``: the pixel cap of :func:`jarlib.jpeg.open_jpeg` (its
-    default when ``None``). Raises ``ValueError`` naming the problem (truncated, 12-bit, ...)."""
-    from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
-    from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
+def with_file_tables(pixels: np.ndarray, data: bytes) -> DecodedJpeg:
+    """``pixels`` decoded from the JPEG file ``data``, with the file's quantization tables and the
+    quality its luma table says (exact for IJG tables)."""
+    from jarlib.jpeg import estimate_quality, read_quant_tables
 
-    pixels = decode_bytes(data, DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels)
     tables = read_quant_tables(data)
     return DecodedJpeg(pixels, estimate_quality(tables), tables)
+
+
+def decode_jpeg(data: bytes, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> DecodedJpeg:
+    """A JPEG file's bytes decoded with libjpeg (:func:`jarlib.jpeg.decode_bytes`: ``max_pixels`` is
+    its pixel cap, ``None`` none), with the file's tables and quality (:func:`with_file_tables`).
+    Raises ``ValueError`` naming the problem (truncated, 12-bit, ...)."""
+    from jarlib.jpeg import decode_bytes
+
+    return with_file_tables(decode_bytes(data, max_pixels), data)
 
 
 def decode_input(jpeg: JpegInput, quality: Optional[int] = None) -> DecodedJpeg:
@@ -73,11 +80,10 @@ def decode_input(jpeg: JpegInput, quality: Optional[int] = None) -> DecodedJpeg:
     """
     if quality is not None:
         quality = check_quality(quality)
+    if isinstance(jpeg, (bytes, bytearray, memoryview)):
+        jpeg = decode_jpeg(bytes(jpeg))
     if isinstance(jpeg, DecodedJpeg):
         return jpeg if quality is None else DecodedJpeg(jpeg.pixels, quality, jpeg.tables)
-    if isinstance(jpeg, (bytes, bytearray, memoryview)):
-        src = decode_jpeg(bytes(jpeg))
-        return src if quality is None else DecodedJpeg(src.pixels, quality, src.tables)
     if isinstance(jpeg, (str, os.PathLike)):
         raise TypeError("restore() takes a decoded uint8 array or the JPEG file's bytes; "
                         f"for a path use restore(Path({str(jpeg)!r}).read_bytes())")
