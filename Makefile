@@ -14,7 +14,7 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 CHECK_PYTHON = v=$$($(PYTHON) -c 'import sys; print(sys.version.split()[0]); sys.exit(sys.version_info < (3, 10))' 2>/dev/null) \
 	|| { echo "jarlib needs Python >= 3.10 (3.11 recommended); PYTHON=$(PYTHON) is $${v:-not a working python} (e.g. make setup PYTHON=python3.11)" >&2; exit 1; }
 
-.PHONY: setup check-python tutorial test test-fast data clean-venv
+.PHONY: setup check-python tutorial test test-fast data strip clean-venv
 
 setup: $(STAMP)
 
@@ -42,6 +42,17 @@ test-fast: setup
 # The data sets (data/README.md): the test sets and BSDS500; e.g. SETS="classic5 live1_gray" for only those.
 data: setup
 	$(VENV)/bin/jarlib data fetch $(if $(SETS),--sets $(SETS))
+
+# Notebooks are committed clean (CONTRIBUTING.md): nbstripout drops outputs, execution counts and the
+# kernel's version details (cell ids and tags kept), then tools/notebooks/colab.py brings the "Open in
+# Colab" link and install cell up to date. tests/test_notebooks.py reads NBSTRIPOUT_ARGS from here.
+NBSTRIPOUT_ARGS := --keep-id --extra-keys "metadata.language_info.codemirror_mode \
+	metadata.language_info.file_extension metadata.language_info.mimetype metadata.language_info.nbconvert_exporter \
+	metadata.language_info.pygments_lexer metadata.language_info.version"
+strip: setup
+	@$(PY) -c 'import nbstripout' 2>/dev/null || { echo "nbstripout is missing: $(PY) -m pip install nbstripout" >&2; exit 1; }
+	$(PY) -m nbstripout $(NBSTRIPOUT_ARGS) notebooks/[0-9][0-9]_*.ipynb
+	$(PY) tools/notebooks/colab.py
 
 clean-venv:
 	rm -rf $(VENV)

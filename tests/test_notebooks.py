@@ -1,4 +1,5 @@
-"""Every notebook runs end to end with small parameters (papermill), and is committed clean.
+"""Every notebook runs end to end with small parameters (papermill), and is committed clean: in the
+canonical form that ``make strip`` writes (nbstripout, then ``tools/notebooks/colab.py``).
 
 Each notebook has a cell tagged ``parameters`` with ``SMOKE = False``; here it is run with
 ``SMOKE = True`` (plus the overrides below), from ``notebooks/`` as working directory. The
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 SMOKE_OVERRIDES: dict[str, dict] = {}  # per-notebook extra parameters, keyed by file stem
 
@@ -37,7 +39,7 @@ def test_notebook_is_clean_and_parameterised(path: Path):
     for c in cells:
         if c["cell_type"] == "code":
             assert c.get("outputs", []) == [] and c.get("execution_count") is None, \
-                "notebooks are committed with outputs stripped"
+                f"{path.name} has outputs or execution counts: run `make strip` (notebooks are committed stripped)"
 
 
 @pytest.mark.notebook
@@ -59,30 +61,61 @@ def test_notebook_runs_in_smoke_mode(path: Path, tmp_path: Path):
                     f"a traceback was printed in {path.name} (a widget callback?)"
 
 
-def _nb_tools():
+def _colab():
+    """``tools/notebooks/colab.py``, which writes the Colab link and install cell (``make strip`` runs it)."""
     import importlib.util
     import sys
 
-    path = Path(__file__).resolve().parents[1] / "tools" / "notebooks" / "nb.py"
-    spec = importlib.util.spec_from_file_location("nb_tools", path)
+    spec = importlib.util.spec_from_file_location("notebook_colab", ROOT / "tools" / "notebooks" / "colab.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("nb_tools", module)
+    sys.modules.setdefault("notebook_colab", module)
     spec.loader.exec_module(module)
     return module
 
 
+@pytest.fixture(scope="module")
+def strip_would_change() -> set[str] | None:
+    """The notebooks that ``make strip``'s nbstripout would change (``--dry-run`` with the Makefile's
+    ``NBSTRIPOUT_ARGS``, one call for all); None where nbstripout is not installed."""
+    import importlib.util
+    import re
+    import shlex
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("nbstripout") is None:
+        return None
+    makefile = re.sub(r"\\\n\s*", " ", (ROOT / "Makefile").read_text())   # join continued lines
+    line = re.search(r"^NBSTRIPOUT_ARGS\s*:=(.*)$", makefile, re.M)
+    assert line, "the Makefile's strip target takes its arguments from NBSTRIPOUT_ARGS"
+    out = subprocess.run([sys.executable, "-m", "nbstripout", "--dry-run", *shlex.split(line.group(1)),
+                          *map(str, NOTEBOOKS)], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    prefix = "Dry run: would have stripped "
+    return {Path(x.removeprefix(prefix)).name for x in out.stdout.splitlines() if x.startswith(prefix)}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_opens_in_colab_and_installs_jarlib_there(path: Path):
-    """The "Open in Colab" link under the title names this notebook in the repository of pyproject's
-    [project.urls]; the second cell is the guarded install cell (``python tools/notebooks/colab.py``)."""
+def test_notebook_is_canonical(path: Path, strip_would_change: set[str] | None):
+    """The committed file is what ``make strip`` leaves: written as Jupyter writes notebooks, nothing for
+    nbstripout to strip, and the "Open in Colab" link under the title and the guarded install cell
+    second, both made from pyproject's [project.urls] Repository (``tools/notebooks/colab.py``)."""
     import copy
 
-    tools = _nb_tools()
-    nb = json.loads(path.read_text())
-    assert tools.with_colab(copy.deepcopy(nb), path.name) == nb, "run python tools/notebooks/colab.py"
+    colab = _colab()
+    text = path.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    assert text == colab.dumps(nb), (f"{path.name} is not laid out as Jupyter writes notebooks "
+                                     "(1-space indent, UTF-8, final newline): run `make strip`")
+    assert colab.with_colab(copy.deepcopy(nb), path.name) == nb, \
+        f"{path.name}: its Colab link or install cell ({colab.SETUP_CELL_ID!r}) is missing or stale: run `make strip`"
     title = "".join(nb["cells"][0]["source"])
-    assert f"colab.research.google.com/github/{tools.repository().removeprefix('https://github.com/')}" \
+    assert f"colab.research.google.com/github/{colab.repository().removeprefix('https://github.com/')}" \
            f"/blob/main/notebooks/{path.name})" in title
+    if strip_would_change is None:
+        pytest.skip("nbstripout is not installed (make setup installs it): the rest of `make strip` not checked")
+    assert path.name not in strip_would_change, \
+        f"{path.name} has outputs, execution counts or kernel details that nbstripout strips: run `make strip`"
 
 
 def test_the_install_cell_clones_and_installs_only_where_jarlib_is_missing(monkeypatch, tmp_path):
@@ -90,8 +123,8 @@ def test_the_install_cell_clones_and_installs_only_where_jarlib_is_missing(monke
     import os
     import subprocess
 
-    tools = _nb_tools()
-    source = tools.SETUP_CELL.replace("{repository}", tools.repository())
+    colab = _colab()
+    source = colab.SETUP_CELL.replace("{repository}", colab.repository())
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda args, check: calls.append(args))
     exec(compile(source, "setup-cell", "exec"), {})                     # jarlib importable: nothing
@@ -101,6 +134,6 @@ def test_the_install_cell_clones_and_installs_only_where_jarlib_is_missing(monke
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     monkeypatch.setattr("sys.path", list(__import__("sys").path))
     exec(compile(source, "setup-cell", "exec"), {})
-    assert calls[0][:4] == ["git", "clone", "--depth", "1"] and calls[0][4] == tools.repository()
+    assert calls[0][:4] == ["git", "clone", "--depth", "1"] and calls[0][4] == colab.repository()
     assert calls[1][1:] == ["-m", "pip", "install", "-q", "-e", "jarlib"]
     assert Path(os.getcwd()) == tmp_path / "jarlib" / "notebooks"
