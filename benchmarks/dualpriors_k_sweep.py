@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from jarlib.bench import write_csv
-from jarlib.models.dual_priors import stage_sweep
+from jarlib.sweeps import stage_sweep
 
 OUT = Path(__file__).resolve().parent / "results" / "dualpriors_k_sweep.csv"
 

@@ -50,11 +50,11 @@ def auxiliary_args(name: str, preset: str, folder: Path) -> dict:
     benchmark runs without the trained zoo networks."""
     images = [sample_images("gray")["camera"]]
     if name == "cqr" and registry.presets(name)[preset]["model_args"].get("ranker"):
-        from jarlib.models.cqr import train_ranker
+        from jarlib.auxiliary import train_ranker
         train_ranker(folder / f"ranker_{preset}", preset, steps=1, images=images, progress=False)
         return {"ranker": str(folder / f"ranker_{preset}" / "checkpoint.pt")}
     if name == "dualpriors" and registry.presets(name)[preset]["model_args"].get("classifier"):
-        from jarlib.models.dual_priors import train_classifier
+        from jarlib.auxiliary import train_classifier
         train_classifier(folder / f"classifier_{preset}", preset, steps=1, images=images, progress=False)
         return {"classifier": str(folder / f"classifier_{preset}" / "checkpoint.pt")}
     return {}

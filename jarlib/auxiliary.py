@@ -1,7 +1,10 @@
 """Networks that help a restorer but do not restore: CQR's quality ranker, Dual priors' gradient
 classifier. They train before their restorer, on pairs or labels made from clean images, with one
-small loop (:func:`train_auxiliary`: Adam, cosine decay, atomic checkpoints, exact resume), and
-load from a zoo name or a checkpoint (:func:`load_auxiliary`). :func:`main` trains either:
+small loop (:func:`train_auxiliary`: Adam, cosine decay, atomic checkpoints, exact resume); this
+module also makes their batches, measures them (:data:`MEASURES`, what the zoo records) and loads
+them (:func:`load_ranker`, :func:`load_classifier`: a zoo name or a checkpoint). Their
+architectures, losses and presets are in :mod:`jarlib.models.cqr` and :mod:`jarlib.models.dual_priors`.
+
 ``python -m jarlib.auxiliary ranker --out runs/cqr_ranker`` or ``... classifier --out runs/dp_classifier``.
 """
 
@@ -18,10 +21,21 @@ from typing import Any, Optional
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from scipy.stats import spearmanr
 from torch import nn
+from tqdm.auto import tqdm
 
-from jarlib.train import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint, set_threads
+from jarlib.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
+from jarlib.data.patches import named_images
+from jarlib.data.registry import load_dataset
+from jarlib.jpeg import compress
+from jarlib.models.cqr import LEVELS, RANKER_PRESETS, Ranker, level_of, margin_ranking_loss
+from jarlib.models.dual_priors import CLASSIFIER_PRESETS, GradientClassifier, grad_h, grad_v
+from jarlib.pretrained import load_auxiliary
+from jarlib.train import set_threads
 
+# ------------------------------------------------------------------------------- the loop
 
 def auxiliary_config(presets: dict[str, dict[str, Any]], preset: str, steps: Optional[int], seed: int
                      ) -> dict[str, Any]:
@@ -38,25 +52,11 @@ def clean_training_images(images: Optional[Sequence[np.ndarray]], patch: int) ->
     """The clean gray uint8 images to draw patches from: ``images``, or by default the Y channel of
     BSDS500 train; only those at least ``patch`` pixels on each side."""
     if images is None:
-        from jarlib.data import load_dataset
         images = [img for _, img in load_dataset("bsds500_train", mode="gray")]
     kept = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= patch]
     if not kept:
         raise ValueError(f"no image is at least {patch} pixels on each side")
     return kept
-
-
-def load_auxiliary(source: str | os.PathLike, build: Callable[[dict[str, Any]], nn.Module]) -> nn.Module:
-    """A trained auxiliary network in eval mode, from a checkpoint of :func:`train_auxiliary` (the
-    network made by ``build(config)`` then loaded) or, when no such file exists, a zoo name."""
-    path = Path(source)
-    if not path.exists():
-        from jarlib import zoo
-        return zoo.load(str(source), "cpu")
-    ck = load_checkpoint(path)
-    net = build(ck["config"])
-    net.load_state_dict(ck["model"])
-    return net.eval()
 
 
 def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
@@ -97,8 +97,6 @@ def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
                                    "seconds": seconds, "model": net.state_dict(), "optimizer": opt.state_dict(),
                                    "scheduler": sched.state_dict(), "history": history})
 
-    from tqdm.auto import tqdm
-
     net.train()
     bar = tqdm(total=steps, initial=step, disable=not progress, desc=kind, unit="step", file=sys.stdout)
     while step < steps:
@@ -123,21 +121,178 @@ def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
     return history
 
 
-TRAINERS = {
-    "ranker": ("jarlib.models.cqr", "RANKER_PRESETS", "train_ranker",
-               "CQR's compression quality ranker (paper Eq. 2)"),
-    "classifier": ("jarlib.models.dual_priors", "CLASSIFIER_PRESETS", "train_classifier",
+# ---------------------------------------------------------------------------- CQR's ranker
+
+def ranker_pairs(images: Sequence[np.ndarray], rng: np.random.Generator, batch: int, patch: int
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A batch of pairs: the same ``patch`` x ``patch`` crop (on the 8x8 grid) JPEG-compressed at two
+    QFs from two different levels. Returns (x_i, x_j, level_i, level_j)."""
+    xi, xj, bi, bj = [], [], [], []
+    for _ in range(batch):
+        img = images[rng.integers(len(images))]
+        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
+        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
+        crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
+        la, lb = rng.choice(3, size=2, replace=False) + 1
+        for lev, xs, bs in ((la, xi, bi), (lb, xj, bj)):
+            lo, hi = LEVELS[lev - 1]
+            xs.append(compress(crop, int(rng.integers(lo, hi + 1))))
+            bs.append(lev)
+    t = lambda a: torch.from_numpy(np.stack(a).astype(np.float32) / 255.0)[:, None]
+    return t(xi), t(xj), torch.tensor(bi), torch.tensor(bj)
+
+
+def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
+                 images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
+                 ckpt_every: int = 250, progress: bool = True) -> tuple[Ranker, dict[str, Any]]:
+    """Train the ranker (gray) with the margin ranking loss on :func:`ranker_pairs`; checkpoints
+    to ``out/checkpoint.pt`` and resumes (:func:`jarlib.auxiliary.train_auxiliary`). ``images``: clean
+    gray uint8 images (default: Y of BSDS500 train). Returns (ranker in eval mode, history)."""
+    cfg = auxiliary_config(RANKER_PRESETS, preset, steps, seed)
+    images = clean_training_images(images, cfg["patch"])
+    torch.manual_seed(seed)
+    ranker = Ranker(1, cfg["widths"], cfg["hidden"])
+
+    def step_loss(net: nn.Module, rng: np.random.Generator) -> torch.Tensor:
+        xi, xj, bi, bj = ranker_pairs(images, rng, cfg["batch"], cfg["patch"])
+        s = net(torch.cat([xi, xj]))          # one pass: the Siamese branches share their weights
+        return margin_ranking_loss(s[: len(xi)], s[len(xi):], bi, bj, cfg["margin"])
+
+    history = train_auxiliary(ranker, "cqr_ranker", cfg, step_loss, out, resume, ckpt_every, progress)
+    return ranker, history
+
+
+def test_patches(images: Sequence[np.ndarray], patch: int, per_image: int) -> list[np.ndarray]:
+    """``per_image`` patches of each image on a regular grid of block-aligned positions (deterministic)."""
+    out = []
+    for img in images:
+        rows = np.linspace(0, (img.shape[0] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
+        cols = np.linspace(0, (img.shape[1] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
+        out += [np.ascontiguousarray(img[r:r + patch, c:c + patch]) for r, c in zip(rows, cols[::-1])]
+    return out
+
+
+@torch.no_grad()
+def evaluate_ranker(ranker: Ranker, dataset: Any = "live1_gray", qfs: Sequence[int] = tuple(range(1, 31)),
+                    patch: int = 48, per_image: int = 4) -> dict[str, Any]:
+    """How well the ranker orders quality on held-out images: ``per_image`` patches of each image
+    compressed at every QF in ``qfs``; Spearman's rho between score and QF per patch (averaged,
+    ``spearman_per_patch``: the same content, as in training) and over all (patch, QF) pairs
+    (``spearman_pooled``: across contents too), the share of level pairs ordered right
+    (``pair_accuracy``), and the mean score per QF and of the clean patches (never seen in training)."""
+    images = [img for _, img in named_images(dataset, "gray")]
+    patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
+    ranker = ranker.eval()
+    score = lambda arrs: ranker(torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]).numpy()
+    table = np.stack([score([compress(p, q) for p in patches]) for q in qfs], axis=1)   # (patches, qfs)
+    clean = score(patches)
+    per_patch = [spearmanr(qfs, row).statistic for row in table]
+    levels = np.array([level_of(q) if q <= 30 else 4 for q in qfs])
+    right = total = 0
+    for row in table:
+        for a in range(len(qfs)):
+            for b in range(len(qfs)):
+                if levels[a] < levels[b]:
+                    total += 1
+                    right += row[a] < row[b]
+    return {"set": dataset if isinstance(dataset, str) else "images", "patches": len(patches), "patch": patch,
+            "spearman_per_patch": round(float(np.nanmean(per_patch)), 4),
+            "spearman_pooled": round(float(spearmanr(np.tile(qfs, len(patches)), table.ravel()).statistic), 4),
+            "pair_accuracy": round(right / max(total, 1), 4),
+            "score_by_qf": {str(q): round(float(v), 4) for q, v in zip(qfs, table.mean(axis=0))},
+            "score_clean": round(float(clean.mean()), 4)}
+
+
+def load_ranker(source: str | Path) -> Ranker:
+    """A trained ranker from a zoo name (``cqr_ranker``) or a :func:`train_ranker` checkpoint."""
+    return load_auxiliary(source, "cqr_ranker")  # type: ignore[return-value]
+
+
+# ------------------------------------------------------------------ Dual priors' classifier
+
+def classifier_batch(images: Sequence[np.ndarray], rng: np.random.Generator, batch: int, patch: int,
+                     qf_range: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Half clean, half JPEG (QF uniform in ``qf_range``) gradient patches, the direction (h or v)
+    drawn at random: (B, 1, P, P) gradients and labels (B,), 1 = compressed."""
+    xs, labels = [], []
+    for n in range(batch):
+        img = images[rng.integers(len(images))]
+        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
+        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
+        crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
+        compressed = n % 2 == 1
+        if compressed:
+            crop = compress(crop, int(rng.integers(qf_range[0], qf_range[1] + 1)))
+        t = torch.from_numpy(crop.astype(np.float32) / 255.0)[None]
+        xs.append(grad_h(t) if rng.integers(2) else grad_v(t))
+        labels.append(float(compressed))
+    return torch.stack(xs), torch.tensor(labels)
+
+
+def train_classifier(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
+                     images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
+                     ckpt_every: int = 250, progress: bool = True) -> tuple[GradientClassifier, dict[str, Any]]:
+    """Stage 1 (paper Eq. 12): the gradient classifier with BCE on :func:`classifier_batch`;
+    checkpoints and resumes like :func:`jarlib.auxiliary.train_auxiliary`. ``images``: clean gray uint8
+    images (default: Y of BSDS500 train). Returns (classifier in eval mode, history)."""
+    cfg = auxiliary_config(CLASSIFIER_PRESETS, preset, steps, seed)
+    images = clean_training_images(images, cfg["patch"])
+    torch.manual_seed(seed)
+    net = GradientClassifier(cfg["widths"], hidden=cfg["hidden"])
+
+    def step_loss(model: nn.Module, rng: np.random.Generator) -> torch.Tensor:
+        g, labels = classifier_batch(images, rng, cfg["batch"], cfg["patch"], cfg["qf_range"])
+        return F.binary_cross_entropy_with_logits(model.logit(g), labels)
+
+    history = train_auxiliary(net, "dualpriors_classifier", cfg, step_loss, out, resume, ckpt_every, progress)
+    return net, history
+
+
+def load_classifier(source: str | Path) -> GradientClassifier:
+    """A trained classifier from a zoo name (``dualpriors_classifier``) or a checkpoint of
+    :func:`train_classifier`."""
+    return load_auxiliary(source, "dualpriors_classifier")  # type: ignore[return-value]
+
+
+@torch.no_grad()
+def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qfs: Sequence[int] = (10, 20, 30),
+                        patch: int = 48, per_image: int = 4) -> dict[str, Any]:
+    """Accuracy of the classifier on held-out images: ``per_image`` patches of each image, clean
+    (label 0) and JPEG-compressed at each QF (label 1), both gradient directions; the decision at
+    probability 0.5. Returns overall accuracy, accuracy on clean patches and per QF."""
+    images = [img for _, img in named_images(dataset, "gray")]
+    patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
+    net = net.eval()
+
+    def prob(arrs: Sequence[np.ndarray]) -> np.ndarray:
+        t = torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]
+        return torch.cat([net(grad_h(t)), net(grad_v(t))]).numpy()
+
+    clean_ok = float((prob(patches) < 0.5).mean())
+    per_qf = {str(q): round(float((prob([compress(p, q) for p in patches]) >= 0.5).mean()), 4) for q in qfs}
+    overall = (clean_ok * len(qfs) + sum(per_qf.values())) / (2 * len(qfs))   # clean and compressed weighted equally
+    return {"set": dataset if isinstance(dataset, str) else "images", "patches": len(patches), "patch": patch,
+            "accuracy": round(overall, 4), "accuracy_clean": round(clean_ok, 4), "accuracy_by_qf": per_qf}
+
+
+# ------------------------------------------------------------------------ the command line
+
+TRAINERS: dict[str, tuple[str, dict[str, dict[str, Any]], Callable[..., Any], str]] = {
+    "ranker": ("cqr_ranker", RANKER_PRESETS, train_ranker, "CQR's compression quality ranker (paper Eq. 2)"),
+    "classifier": ("dualpriors_classifier", CLASSIFIER_PRESETS, train_classifier,
                    "Dual priors' gradient classifier (stage 1, paper Eq. 12)"),
 }
-"""The auxiliary networks :func:`main` trains: (module, its presets, its trainer
+"""The auxiliary networks :func:`main` trains: (kind, presets, trainer
 ``train_fn(out, preset, steps, seed=, resume=, progress=)``, what it is)."""
+
+MEASURES: dict[str, Callable[[nn.Module], dict[str, Any]]] = {
+    "cqr_ranker": evaluate_ranker, "dualpriors_classifier": evaluate_classifier}
+"""What the zoo records of an auxiliary network, by kind."""
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``python -m jarlib.auxiliary {ranker,classifier} --out DIR [--preset] [--steps] [--seed]
     [--resume] [-q]``. Exit code 2 (with the reason) on bad settings or a checkpoint of another run."""
-    import importlib
-
     parser = argparse.ArgumentParser(
         prog="python -m jarlib.auxiliary",
         description="Train an auxiliary network: " + "; ".join(f"{k}: {v[3]}" for k, v in TRAINERS.items()))
@@ -149,12 +304,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
     parser.add_argument("-q", "--quiet", action="store_true")
     args = parser.parse_args(argv)
-    module, presets, trainer, _ = TRAINERS[args.network]
-    mod = importlib.import_module(module)
-    if args.preset not in getattr(mod, presets):
-        parser.error(f"unknown preset {args.preset!r} for {args.network}; known: {', '.join(getattr(mod, presets))}")
+    _, presets, trainer, _ = TRAINERS[args.network]
+    if args.preset not in presets:
+        parser.error(f"unknown preset {args.preset!r} for {args.network}; known: {', '.join(presets)}")
     try:
-        _, hist = getattr(mod, trainer)(args.out, args.preset, args.steps, seed=args.seed,
+        _, hist = trainer(args.out, args.preset, args.steps, seed=args.seed,
                                         resume=args.resume, progress=not args.quiet)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -34,7 +34,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from jarlib import zoo
 from jarlib.atomic import atomic_path, write_text_atomic
+from jarlib.data import sample_images
+from jarlib.data.registry import dataset_info
+from jarlib import evaluation
+from jarlib.jpeg import encode_bytes
+from jarlib.papers import PAPER_SET_NAMES, paper_rows
+from jarlib.zoo import convention_for
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 GRAY_SETS = ("classic5", "live1_gray", "bsds500_test", "bsds500_val")
@@ -72,8 +79,6 @@ def paper_reference(family: str, mode: str, dataset: str, qf: int,
     """The paper's row for a model family on ``dataset`` at ``qf``, and that paper's JPEG row
     (empty fields when the paper has no such row; only the JPEG row for an ablation, see
     :data:`ABLATIONS`, given the zoo model's ``model_args``)."""
-    from jarlib.papers import PAPER_SET_NAMES, paper_rows
-
     out: dict[str, Any] = {k: None for k in COLUMNS if k.startswith("paper")}
     ref = PAPER_ROWS.get((family, mode))
     if ref is None:
@@ -114,9 +119,6 @@ def cpu_description() -> str:
 
 def restore_ms(model: Any, repeats: int = 3) -> float:
     """Median milliseconds of ``model.restore`` on a 512x512 JPEG (QF 20, gray or colour as the model)."""
-    from jarlib.data import sample_images
-    from jarlib.jpeg import encode_bytes
-
     img = sample_images("rgb")["astronaut"] if model.in_channels == 3 else sample_images("gray")["camera"]
     data = encode_bytes(img[:512, :512], 20)
     model.restore(data)
@@ -131,8 +133,6 @@ def restore_ms(model: Any, repeats: int = 3) -> float:
 def plan(models: Sequence[str], sets: Optional[Sequence[str]] = None) -> list[tuple[str, str, str]]:
     """``(model, set, mode)`` for every model and every set that fits its mode (or the given ``sets``;
     a colour-only set is skipped for a gray model and vice versa)."""
-    from jarlib import zoo
-
     out = []
     for m in models:
         mode = "color" if zoo.info(m)["in_channels"] == 3 else "gray"
@@ -149,7 +149,6 @@ def _row_key(row: dict[str, Any]) -> tuple[str, str, str, int]:
 
 
 def _expected_images(dataset: str, limit: Optional[int]) -> int:
-    from jarlib.data.registry import dataset_info
 
     count = dataset_info(dataset).count
     return count if limit is None else min(limit, count)
@@ -172,8 +171,6 @@ def manifest_scores(entry: dict[str, Any], dataset: str, qfs: Sequence[int],
     :func:`jarlib.evaluation.evaluate_restorer` and rounding, on the weights it stores, in the
     convention of :func:`jarlib.zoo.convention_for` (a colour model on a set without ``_color``,
     e.g. BSDS500 test, it scores in Y, the benchmark in RGB: those are not reused)."""
-    from jarlib.zoo import convention_for
-
     if convention != convention_for(dataset):
         return None
     measured = entry.get("metrics", {}).get(dataset)
@@ -196,9 +193,6 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
     scores are the manifest's. ``save(rows)`` is called after each (model, set) it computes and once
     at the end, with every row so far: ``previous`` rows outside this run kept, in their order."""
     from tqdm import tqdm
-
-    from jarlib import zoo
-    from jarlib.evaluation import evaluate_restorer
 
     models = list(models or zoo.available())
     unknown = [m for m in models if m not in zoo.available()]
@@ -227,7 +221,8 @@ def run(models: Optional[Sequence[str]] = None, sets: Optional[Sequence[str]] = 
         conv = convention(mode)
         scores = manifest_scores(entry, dataset, qfs, conv) if limit is None else None
         if scores is None:
-            scores = evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit, also_ssim=("uniform8",))
+            scores = evaluation.evaluate_restorer(loaded[name].restore, dataset, qfs, conv, limit=limit,
+                                                  also_ssim=("uniform8",))
         for q in qfs:
             s = scores[str(q)]
             table[(name, dataset, mode, q)] = {
@@ -254,8 +249,6 @@ def retime(rows: Sequence[dict[str, Any]], repeats: int = 5, progress: bool = Tr
     The benchmark times each model once, when it first loads it, so anything else running on the
     machine at that moment inflates that model's number; run this alone, after the benchmark."""
     from tqdm import tqdm
-
-    from jarlib import zoo
 
     names = list(dict.fromkeys(r["model"] for r in rows))
     speed = {}

@@ -174,6 +174,7 @@ class ModelCache:
     """Zoo models loaded on first use (``auto`` needs up to two: gray and colour)."""
 
     def __init__(self, name: str, device: str) -> None:
+        # lazy: `jarlib restore`'s checks and --help run before torch is imported
         from jarlib import zoo
 
         self.name, self.device, self.models = name, device, {}
@@ -183,6 +184,7 @@ class ModelCache:
             raise CliError(f"no zoo model {', '.join(missing)}; available: {', '.join(zoo.available()) or 'none'}")
 
     def for_image(self, color: bool) -> tuple[str, Any]:
+        # lazy: `jarlib restore`'s checks and --help run before torch is imported
         from jarlib import zoo
 
         name = AUTO_MODELS["color" if color else "gray"] if self.name == "auto" else self.name
@@ -195,16 +197,9 @@ def restore_one(model: Any, data: Any, qf: Optional[int], tile: int, flip_ensemb
     """One JPEG (its bytes, or a :class:`~jarlib.models.base.DecodedJpeg`) -> restored uint8 image
     (stored orientation); ``flip_ensemble``: the mean over the image's four flips
     (:meth:`jarlib.models.base.Restorer.restore_tensor`, 4x the time)."""
-    from jarlib.models.fbcnn import FBCNN
-    from jarlib.models.qgcn import QGCN
-
-    if qf is None:
-        return model.restore(data, tile=tile, flip_ensemble=flip_ensemble)
-    if isinstance(model, FBCNN):
-        return model.restore(data, qf=qf, tile=tile, flip_ensemble=flip_ensemble)
-    if isinstance(model, QGCN):
-        return model.restore(data, quality=qf, tile=tile, flip_ensemble=flip_ensemble)
-    raise CliError(f"--qf {qf}: the model {type(model).__name__} has no QF input (FBCNN and QGCN do); drop --qf")
+    if qf is not None and "qf" not in model.side_inputs:
+        raise CliError(f"--qf {qf}: the model {type(model).__name__} has no QF input (FBCNN and QGCN do); drop --qf")
+    return model.restore(data, qf=qf, tile=tile, flip_ensemble=flip_ensemble)
 
 
 def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf: Optional[int] = None,
@@ -221,6 +216,7 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
     """
     from tqdm import tqdm
 
+    # lazy: `jarlib restore`'s checks and --help run before torch is imported
     from jarlib.jpeg.header import check_header, read_header
 
     if qf is not None and not 1 <= qf <= 100:
@@ -247,6 +243,7 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
     if not jobs:
         return report
 
+    # lazy: `jarlib restore`'s checks and --help run before torch is imported
     from jarlib.jpeg import open_jpeg
     from jarlib.models.base import resolve_device, with_file_tables
 
@@ -338,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "those inputs and say so)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    # lazy: `jarlib restore`'s checks and --help run before torch is imported
     from jarlib.data import fetch
 
     data = sub.add_parser("data", help="fetch and check the data sets",
@@ -357,6 +355,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "restore":
             return _restore_main(args)
         if args.command == "data":
+            # lazy: `jarlib restore`'s checks and --help run before torch is imported
             from jarlib.data import fetch
 
             return fetch.run(args)

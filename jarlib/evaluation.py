@@ -16,7 +16,10 @@ from typing import Any, Optional
 import numpy as np
 
 from jarlib import metrics
-from jarlib.jpeg import decode_bytes, encode_bytes
+from jarlib.color import rgb_to_y
+from jarlib.data import load_dataset
+from jarlib.data.degrade import MAX_SHIFT
+from jarlib.jpeg import compress, decode_bytes, encode_bytes
 
 
 def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset: str | Sequence[tuple[str, np.ndarray]],
@@ -38,8 +41,6 @@ def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset:
     Returns ``{"10": {"psnr", "ssim", "psnrb", "psnr_jpeg", "ssim_jpeg", "psnrb_jpeg", "seconds"}, ...,
     "images": n}`` (+ ``"per_image"``); ``seconds`` is the mean restore time per image.
     """
-    from jarlib.data import load_dataset
-
     conv = metrics.CONVENTIONS.get(convention)
     if conv is None:
         raise ValueError(f"unknown convention {convention!r}; known: {', '.join(metrics.CONVENTIONS)}")
@@ -87,10 +88,6 @@ def evaluate_double(restore: Optional[Callable[[bytes], np.ndarray]], dataset: s
     scored against ``clean[i:, j:]`` (the official test script crops the ground truth the same way).
     Returns ``{"QF1,QF2": {"psnr", ..., "psnr_jpeg", ...}, ..., "images": n}``.
     """
-    from jarlib.data import load_dataset
-    from jarlib.data.degrade import MAX_SHIFT
-    from jarlib.jpeg import compress
-
     conv = metrics.CONVENTIONS.get(convention)
     if conv is None:
         raise ValueError(f"unknown convention {convention!r}; known: {', '.join(metrics.CONVENTIONS)}")
@@ -128,8 +125,6 @@ def qf_prediction_error(predict_qf: Callable[[bytes], float], dataset: str | Seq
     ``mae_constant`` is the error of always answering the median QF (a predictor that learned
     nothing); ``pairs=True`` adds ``"truth"`` and ``"guess"`` (one entry per image and QF) for a scatter.
     """
-    from jarlib.data import load_dataset
-
     qfs = [int(q) for q in qfs]
     if not qfs or not all(1 <= q <= 100 for q in qfs):
         raise ValueError(f"qfs must be IJG qualities in 1..100, got {qfs}")
@@ -150,6 +145,4 @@ def qf_prediction_error(predict_qf: Callable[[bytes], float], dataset: str | Seq
 
 def _scored_planes(img: np.ndarray, color: bool) -> np.ndarray:
     """What a convention scores: the image itself (colour) or its MATLAB Y (gray)."""
-    from jarlib.color import rgb_to_y
-
     return img if color or img.ndim == 2 else rgb_to_y(img)

@@ -25,6 +25,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from jarlib import zoo
+from jarlib.data import available, list_images, load_image, sample_images
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
 from jarlib.metrics import evaluate
 from jarlib.viz import crop, diff_map
@@ -79,10 +81,9 @@ def degrade(clean: np.ndarray, scene: Scene) -> tuple[bytes, np.ndarray]:
 
 
 def restore_with(model: Any, data: bytes, fbcnn_qf: Optional[int]) -> np.ndarray:
-    """``model.restore`` of the JPEG bytes; FBCNN gets ``qf=fbcnn_qf`` when it is set."""
-    from jarlib.models.fbcnn import FBCNN
-
-    if isinstance(model, FBCNN) and fbcnn_qf is not None:
+    """``model.restore`` of the JPEG bytes; a model steered by a QF alone (FBCNN: its
+    :attr:`~jarlib.models.base.Restorer.side_inputs` are just ``qf``) is told ``fbcnn_qf`` when it is set."""
+    if fbcnn_qf is not None and model.side_inputs == {"qf"}:
         return model.restore(data, qf=fbcnn_qf)
     return model.restore(data)
 
@@ -197,7 +198,6 @@ class Explorer:
         if not models:
             raise ValueError("the explorer needs at least one model")
         if loader is None:
-            from jarlib import zoo
             loader = zoo.load
         self._sources: dict[str, Any] = dict(images)
         self._images: dict[str, np.ndarray] = {}
@@ -336,8 +336,6 @@ class Explorer:
 def default_images(limit: Optional[int] = None) -> dict[str, Any]:
     """The explorer's image list: the bundled samples, then the LIVE1 (colour) and Classic5 images
     of whichever of the two sets is installed (loaded on first use)."""
-    from jarlib.data import available, list_images, load_image, sample_images
-
     images: dict[str, Any] = {f"sample: {k}": v for k, v in sample_images("rgb").items()}
     images["sample: camera (gray)"] = sample_images("gray")["camera"]
     for set_name, label in (("live1_color", "LIVE1"), ("classic5", "Classic5")):

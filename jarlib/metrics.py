@@ -56,14 +56,14 @@ import torch.nn.functional as F
 from scipy import ndimage
 
 from jarlib._checks import as_image_array
-from jarlib.color import rgb_to_y
+from jarlib.block import BLOCK
+from jarlib.color import rgb_to_y, rgb_to_ycbcr
 
 Image = Union[np.ndarray, torch.Tensor]
 Score = Union[float, torch.Tensor]
 
 K1 = 0.01
 K2 = 0.03
-BLOCK = 8
 GAUSSIAN_SIGMA = 1.5
 GAUSSIAN_SIZE = 11
 UNIFORM_SIZE = 8
@@ -174,8 +174,6 @@ def psnr_ycbcr(reference: np.ndarray, test: np.ndarray) -> dict[str, float]:
     R, G and B moves only Y; 4:2:0 subsampling and the coarse chroma table put error into Cb and Cr.
     (Not the papers' MATLAB Y: for their gray numbers use :func:`psnr` on :func:`jarlib.color.rgb_to_y`.)
     """
-    from jarlib.color import rgb_to_ycbcr
-
     ref, tst = rgb_to_ycbcr(reference), rgb_to_ycbcr(test)  # each checks its image; psnr the shapes
     return {name: psnr(ref[..., i], tst[..., i]) for i, name in enumerate(("Y", "Cb", "Cr"))}
 

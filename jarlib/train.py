@@ -47,13 +47,23 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm.auto import tqdm
 
+from jarlib import metrics
 from jarlib import models as model_registry
-from jarlib.atomic import atomic_path, write_text_atomic
+from jarlib.atomic import write_text_atomic
+from jarlib.checkpoint import (CHECKPOINT_FORMAT, CheckpointError, export_state, export_weights, load_checkpoint,
+                               save_checkpoint)
+from jarlib.color import to_gray_y
+from jarlib.data import JpegPatchDataset, available, evaluation_images, fetch_command
+from jarlib.data.patches import named_images
 from jarlib.data.registry import DatasetNotFoundError
+from jarlib.jpeg import decode_bytes, encode_bytes
 from jarlib.models.base import resolve_device
+from jarlib.pretrained import initial_weights, load_auxiliary
 
-CHECKPOINT_FORMAT = "jarlib-checkpoint-1"
+__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "TrainConfig", "TrainResult", "export_state", "export_weights",
+           "load_checkpoint", "save_checkpoint", "train"]
 
 # Keys that may differ between a checkpoint and the config resuming it: they change how a run is
 # watched or where it runs, never what it computes.
@@ -308,8 +318,6 @@ def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.
 
 def make_dataset(cfg: TrainConfig, images: Any = None):
     """The patch stream of a run: ``steps * batch`` items of :class:`~jarlib.data.JpegPatchDataset`."""
-    from jarlib.data import JpegPatchDataset
-
     return JpegPatchDataset(images if images is not None else cfg.train_set, cfg.patch, mode=cfg.mode,
                             samples_per_epoch=cfg.steps * cfg.batch, qf_range=tuple(cfg.qf_range),
                             qf_choices=cfg.qf_choices, double_fraction=cfg.double_fraction,
@@ -326,9 +334,6 @@ def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.
     """The first ``val_images`` images of ``val_set`` (or ``images``), centre-cropped to
     ``val_crop`` (a multiple of 8; 0 keeps the whole image), in the run's mode. When ``val_set`` is
     not installed the run validates on the scikit-image samples instead, and says so."""
-    from jarlib.data import available, evaluation_images, fetch_command
-    from jarlib.data.patches import named_images
-
     if cfg.val_images == 0:
         return []
     if images is None:
@@ -341,7 +346,6 @@ def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.
     out = []
     for name, img in named:
         if cfg.mode == "gray" and img.ndim == 3:
-            from jarlib.color import to_gray_y
             img = to_gray_y(img)
         if cfg.val_crop:
             c = cfg.val_crop
@@ -354,9 +358,6 @@ def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.
 def validate(model: nn.Module, images: Sequence[tuple[str, np.ndarray]], qfs: Sequence[int]) -> dict[str, dict[str, float]]:
     """Mean PSNR / SSIM (Gaussian 11x11; RGB for colour runs) of ``model.restore`` and of the JPEG
     input, per QF: ``{"10": {"psnr": .., "ssim": .., "psnr_jpeg": .., "ssim_jpeg": ..}, ...}``."""
-    from jarlib import metrics
-    from jarlib.jpeg import decode_bytes, encode_bytes
-
     out: dict[str, dict[str, float]] = {}
     for q in qfs:
         acc = {"psnr": [], "ssim": [], "psnr_jpeg": [], "ssim_jpeg": []}
@@ -372,54 +373,6 @@ def validate(model: nn.Module, images: Sequence[tuple[str, np.ndarray]], qfs: Se
 
 
 # ----------------------------------------------------------------------------------------- checkpoints
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: unreadable, not a jarlib checkpoint, or from another run."""
-
-
-def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
-    """Write ``state`` to ``path`` atomically: a temporary file in the same folder, fsync, rename."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint` (``weights_only=True``: tensors and plain
-    data only). Raises :class:`CheckpointError` naming the problem for a corrupt or foreign file."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"no checkpoint at {path}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, pickle garbage, ...
-        raise CheckpointError(f"checkpoint {path} is corrupt or unreadable ({type(exc).__name__}: {exc}); "
-                              "delete it to start over") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise CheckpointError(f"{path} is not a jarlib training checkpoint (format "
-                              f"{state.get('format') if isinstance(state, dict) else type(state).__name__!r}, "
-                              f"expected {CHECKPOINT_FORMAT!r})")
-    return state
-
-
-def initial_weights(source: str) -> dict[str, torch.Tensor]:
-    """The model weights to start a fine-tuning run from (``init_from``): a zoo name (e.g.
-    ``"fbcnn_gray"``), the path of a training checkpoint, or the path of a zoo weights file (a
-    state dict, fp16 or fp32: e.g. an earlier version, ``git show <commit>:jarlib/zoo/weights/<name>.pt``)."""
-    from jarlib import zoo
-
-    if source in zoo.available():
-        return zoo.load(source, "cpu").state_dict()
-    if not Path(source).exists():
-        raise ValueError(f"init_from {source!r} is neither a zoo model ({', '.join(zoo.available())}) nor a file")
-    try:
-        state = torch.load(source, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"init_from {source!r} is unreadable ({type(exc).__name__}: {exc})") from None
-    if isinstance(state, dict) and state and "format" not in state \
-            and all(isinstance(v, torch.Tensor) for v in state.values()):   # a zoo weights file
-        return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    return load_checkpoint(source)["model"]
-
 
 def config_mismatch(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Keys (outside :data:`RESUMABLE_KEYS`) whose values differ: ``"lr: 0.001 -> 0.002"``."""
@@ -458,8 +411,6 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         images, val_images: image sources instead of ``cfg.train_set`` / ``cfg.val_set`` (e.g.
             :func:`jarlib.data.sample_images` when no data set is installed).
     """
-    from tqdm.auto import tqdm
-
     device = pick_device(cfg.device)
     threads = set_threads(cfg.threads) if device.type == "cpu" else torch.get_num_threads()
     seed_everything(cfg.seed)
@@ -501,6 +452,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
             model.load_state_dict(model.weights_from(initial_weights(cfg.init_from)))
         except RuntimeError as exc:
             raise ValueError(f"init_from {cfg.init_from!r} does not fit this model: {exc}") from None
+    for slot, (kind, source) in model.auxiliary_needed().items():   # CQR's ranker, Dual priors' classifier
+        model.attach_auxiliary(slot, load_auxiliary(source, kind).to(device))
     dataset = make_dataset(cfg, images)
     val_set = load_validation(cfg, val_images)
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
@@ -574,22 +527,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
 
 # ----------------------------------------------------------------------------------------- export
 
-def export_weights(checkpoint: str | os.PathLike, path: str | os.PathLike, half: bool = True) -> dict[str, Any]:
-    """Write the model weights of a training checkpoint as a small state-dict file (fp16 floats when
-    ``half``), atomically. Returns ``{"config": ..., "step": ..., "seconds": ...}`` of the run."""
-    return export_state(load_checkpoint(checkpoint), path, half)
-
-
-def export_state(state: dict[str, Any], path: str | os.PathLike, half: bool = True) -> dict[str, Any]:
-    """:func:`export_weights` of an already-read checkpoint ``state`` (``load_checkpoint``'s result)."""
-    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state["model"].items()}
-    save_checkpoint(path, weights)
-    return {"config": state["config"], "step": state["step"], "seconds": state["seconds"]}
-
-
 # ----------------------------------------------------------------------------------------- CLI
 
-def _parse_value(text: str) -> Any:
+def parse_value(text: str) -> Any:
     """A --set value: JSON (``1e-3``, ``[10, 40]``, ``true``), Python's True/False/None, else the text."""
     if text in ("True", "False", "None"):
         return {"True": True, "False": False, "None": None}[text]
@@ -625,9 +565,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not eq:
             parser.error(f"--set expects KEY=VALUE, got {item!r}")
         if key.startswith("model_args."):
-            model_args[key.split(".", 1)[1]] = _parse_value(value)
+            model_args[key.split(".", 1)[1]] = parse_value(value)
         else:
-            overrides[key] = _parse_value(value)
+            overrides[key] = parse_value(value)
     try:
         cfg = TrainConfig.from_preset(args.model, args.preset, model_args=model_args, **overrides)
         result = train(cfg, resume=args.resume, stop_after=args.stop_after)

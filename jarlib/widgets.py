@@ -21,13 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from jarlib._checks import as_image_array, check_quality
+from jarlib.block import BLOCK
 from jarlib.color import rgb_to_ycbcr
-from jarlib.jpeg import decode_bytes, encode_bytes
+from jarlib.jpeg import decode_bytes, encode_bytes, read_quant_tables
 from jarlib.jpeg.codec import dct2, level_shift
 from jarlib.metrics import evaluate, ssim
 from jarlib.viz import Box, centre_box, crop, diff_map
-
-BLOCK = 8
 
 
 def jpeg_at_quality(img: np.ndarray, qf: int, subsampling: str = "4:2:0") -> tuple[np.ndarray, int]:
@@ -204,8 +203,6 @@ def render_table_edit(model, data: bytes, clean: np.ndarray | None, scale: float
     """QGCN fed an edited quantization table: the file's luma (and chroma) tables times ``scale``
     (clipped to 1..255). Panels: the table as the model sees it, the JPEG, the restoration with
     the file's tables and with the edited ones (PSNR against ``clean`` when given)."""
-    from jarlib.jpeg import read_quant_tables
-
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     tables = read_quant_tables(bytes(data))

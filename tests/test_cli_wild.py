@@ -19,7 +19,7 @@ from PIL import Image
 from skimage import data
 
 from jarlib import cli, zoo
-from jarlib.jpeg import decode_bytes, encode_bytes, read_header
+from jarlib.jpeg import decode_bytes, encode_bytes, quant_table, read_header
 
 MODEL = "dcsc_gray"   # the fastest zoo model
 
@@ -214,12 +214,22 @@ def test_cuda_where_there_is_none_is_said_in_words():
         zoo.load(MODEL, "cuda")
 
 
-def test_restore_rejects_quality_zero_as_qf_zero(good):
-    model = zoo.load(MODEL, "cpu")
-    with pytest.raises(ValueError, match="quality must be in 1..100, got 0"):
-        model.restore(good, quality=0)
-    with pytest.raises(ValueError, match="qf must be"):
-        zoo.load("fbcnn_gray_small", "cpu").restore(good, qf=0)
+def test_restore_takes_one_signature_and_says_what_a_model_cannot_be_told(good):
+    blind = zoo.load("dncnn_gray", "cpu")
+    with pytest.raises(ValueError, match="DnCNN takes no QF"):
+        blind.restore(good, qf=10)
+    with pytest.raises(ValueError, match="takes no quantization tables"):
+        blind.restore(good, tables=[np.ones((8, 8))])
+    for name in ("fbcnn_gray_small", "qgcn_gray"):
+        with pytest.raises(ValueError, match=r"qf must be a quality in \(0, 100\], got 0"):
+            zoo.load(name, "cpu").restore(good, qf=0)
+    qgcn = zoo.load("qgcn_gray", "cpu")
+    with pytest.raises(ValueError, match="a qf or tables, not both"):
+        qgcn.restore(good, qf=10, tables=[np.ones((8, 8))])
+    # QGCN told a QF restores with the IJG tables of that QF, not the file's
+    told = qgcn.restore(good, qf=5)
+    assert not np.array_equal(told, qgcn.restore(good))
+    assert np.array_equal(told, qgcn.restore(good, tables=[quant_table(5)]))
 
 
 def test_zoo_list_is_a_table_a_person_reads():

@@ -12,8 +12,8 @@ from skimage import data
 from jarlib import train as T
 from jarlib.jpeg import encode_bytes
 from jarlib.models import CQR, build, presets
-from jarlib.models.cqr import (RANKER_PRESETS, NonLocal, Ranker, level_of, load_ranker, margin_ranking_loss,
-                               train_ranker)
+from jarlib.auxiliary import evaluate_ranker, load_ranker, train_ranker
+from jarlib.models.cqr import RANKER_PRESETS, NonLocal, Ranker, level_of, margin_ranking_loss
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_guided_losses_train_the_deblocker_not_the_ranker():
 
 
 def test_ranker_training_resumes_exactly(tmp_path, camera, monkeypatch):
-    from jarlib.models import cqr as C
+    from jarlib import auxiliary as C
 
     full, h_full = train_ranker(tmp_path / "a", steps=6, images=[camera], ckpt_every=0, progress=False)
     real, calls = C.ranker_pairs, []
@@ -142,8 +142,7 @@ def test_trains_with_the_engine_and_a_ranker_checkpoint(tmp_path, camera):
 
 
 def test_evaluate_ranker_and_the_zoo_round_trip(tmp_path, camera, monkeypatch):
-    from jarlib import zoo
-    from jarlib.models.cqr import evaluate_ranker
+    from jarlib import auxiliary, zoo
 
     net, _ = train_ranker(tmp_path / "r", steps=2, images=[camera], progress=False)
     m = evaluate_ranker(net, [data.camera(), data.camera()[::-1]], qfs=(5, 15, 25), per_image=2)
@@ -152,10 +151,8 @@ def test_evaluate_ranker_and_the_zoo_round_trip(tmp_path, camera, monkeypatch):
     # a private zoo: add the ranker, load it back as the same network
     zdir = tmp_path / "zoo"
     (zdir / "weights").mkdir(parents=True)
-    monkeypatch.setattr(zoo, "ZOO_DIR", zdir)
-    monkeypatch.setattr(zoo, "MANIFEST", zdir / "manifest.json")
-    import jarlib.models.cqr as C
-    monkeypatch.setattr(C, "evaluate_ranker", lambda r: {"spearman_per_patch": 0.5})
+    monkeypatch.setenv(zoo.ENV_VAR, str(zdir))
+    monkeypatch.setitem(auxiliary.MEASURES, "cqr_ranker", lambda r: {"spearman_per_patch": 0.5})
     entry = zoo.add("my_ranker", tmp_path / "r" / "checkpoint.pt", "python -m jarlib.auxiliary ranker --out r")
     assert entry["kind"] == "cqr_ranker" and entry["metrics"] == {"spearman_per_patch": 0.5}
     assert zoo.available() == [] and zoo.available("cqr_ranker") == ["my_ranker"]
@@ -169,7 +166,6 @@ def test_the_auxiliary_command_line(tmp_path, monkeypatch, camera, capsys):
     import sys
 
     from jarlib import auxiliary
-    from jarlib.models import cqr
 
     # runs as a module without runpy's "found in sys.modules" warning
     done = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-m", "jarlib.auxiliary", "--help"],
@@ -178,8 +174,9 @@ def test_the_auxiliary_command_line(tmp_path, monkeypatch, camera, capsys):
     with pytest.raises(SystemExit) as stop:
         auxiliary.main(["ranker", "--out", str(tmp_path), "--preset", "huge"])
     assert stop.value.code == 2 and "unknown preset 'huge'" in capsys.readouterr().err
-    real = cqr.train_ranker
-    monkeypatch.setattr(cqr, "train_ranker", lambda *a, **k: real(*a, images=[camera], **k))
+    kind, ranker_presets, real, what = auxiliary.TRAINERS["ranker"]
+    monkeypatch.setitem(auxiliary.TRAINERS, "ranker",
+                        (kind, ranker_presets, lambda *a, **k: real(*a, images=[camera], **k), what))
     out = str(tmp_path / "r")
     assert auxiliary.main(["ranker", "--out", out, "--steps", "2", "--resume", "-q"]) == 0   # nothing to resume: starts
     assert torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=False)["step"] == 2

@@ -11,8 +11,9 @@ from skimage import data
 from jarlib import train as T
 from jarlib.jpeg import encode_bytes
 from jarlib.models import DualPriors, presets
-from jarlib.models.dual_priors import (GradientClassifier, LinearNonLocal, difference_otfs, grad_h, grad_v,
-                                       load_classifier, train_classifier, x_step)
+from jarlib.auxiliary import evaluate_classifier, load_classifier, train_classifier
+from jarlib.models.dual_priors import GradientClassifier, LinearNonLocal, difference_otfs, grad_h, grad_v, x_step
+from jarlib.sweeps import stage_sweep
 
 
 def tiny(**kw) -> DualPriors:
@@ -105,8 +106,6 @@ def test_paper_size_builds():
 
 
 def test_evaluate_classifier():
-    from jarlib.models.dual_priors import evaluate_classifier
-
     torch.manual_seed(0)
     m = evaluate_classifier(GradientClassifier((4,) * 6, hidden=4), [data.camera()], per_image=2)
     assert m["patches"] == 2 and 0 <= m["accuracy"] <= 1 and set(m["accuracy_by_qf"]) == {"10", "20", "30"}
@@ -114,8 +113,6 @@ def test_evaluate_classifier():
 
 def test_stage_sweep_rows():
     """Fig. 8's sweep: one row per K, each model built with K stages from preset cpu_sweep."""
-    from jarlib.models.dual_priors import stage_sweep
-
     cam = data.camera()
     rows = stage_sweep([1, 2], steps=2, limit=1, images=[("camera", cam)], dataset=[("camera", cam[:64, :64])])
     assert [r["stages"] for r in rows] == [1, 2] and all(r["steps"] == 2 and r["images"] == 1 for r in rows)

@@ -79,7 +79,7 @@ def test_restore_with_and_without_qf():
         q = float(m(x)[1]) * 100
     assert m.predict_qf(jpeg) == pytest.approx(q, abs=1e-4)
     np.testing.assert_array_equal(m.restore(jpeg, qf=q), blind)
-    assert m._control_qf is None                    # the override does not stick
+    assert not hasattr(m, "_control_qf") and m.side_inputs == {"qf"}   # told through the input, nothing kept
     ensemble = m.restore(jpeg, qf=30, flip_ensemble=True)   # passed on to Restorer.restore_tensor
     assert ensemble.shape == jpeg.shape and not np.array_equal(ensemble, m.restore(jpeg, qf=30))
     with pytest.raises(ValueError, match="qf must be"):
@@ -230,11 +230,15 @@ def test_colour_and_double_presets_train_a_step(tmp_path):
 
 
 @pytest.mark.parametrize("preset, made", [("cpu_double", "fbcnn_gray_double"), ("cpu_color", "fbcnn_color")])
-def test_fine_tuning_presets_start_from_the_zoo_model_they_were_made_from(preset, made):
+def test_fine_tuning_recipes_start_from_the_zoo_model_they_were_made_from(preset, made):
     """FBCNN-A and FBCNN-C start from a zoo model of their own widths: the one their shipped weights
     were fine-tuned from (its SHA-256 in their manifest entries), not whatever ``fbcnn_gray`` is now."""
+    from jarlib.recipes import RECIPES
+
     p = presets("fbcnn")[preset]
-    start = p["train"]["init_from"]
+    stage = RECIPES[made].stages[-1]
+    start = stage.start
+    assert stage.preset == preset and "init_from" not in p["train"]   # the recipe says where it starts
     assert start in zoo.available()
     assert zoo.info(start)["model_args"] == p["model_args"]
     assert zoo.info(made)["training"]["init_weights"] == {"from": start, "sha256": zoo.info(start)["sha256"]}

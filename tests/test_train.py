@@ -196,7 +196,7 @@ def test_cli_trains_resumes_and_reports_errors(tmp_path, capsys):
 @pytest.mark.parametrize("text, value", [("False", False), ("false", False), ("True", True), ("1e-3", 1e-3),
                                          ("[10, 40]", [10, 40]), ("l1+0.5*l2", "l1+0.5*l2"), ("None", None)])
 def test_cli_values(text, value):
-    assert T._parse_value(text) == value
+    assert T.parse_value(text) == value
 
 
 def test_export_weights_is_small_fp16(tmp_path):
@@ -240,13 +240,13 @@ def test_a_checkpoint_is_measured_without_touching_the_zoo(tmp_path, capsys, dat
     assert not model.training
     for a, b in zip(result.model.state_dict().values(), model.state_dict().values()):
         torch.testing.assert_close(a.cpu(), b)
-    manifest = zoo.MANIFEST.read_bytes()
+    manifest = zoo.manifest_path().read_bytes()
     capsys.readouterr()
     assert zoo.main(["evaluate", str(ckpt), "--sets", "classic5", "--qfs", "10"]) == 0
     scores = json.loads(capsys.readouterr().out)["classic5"]
     direct = evaluate_restorer(model.restore, "classic5", (10,), "fbcnn_gray")["10"]
     assert scores["images"] == 5 and scores["10"]["psnr"] == pytest.approx(direct["psnr"], abs=1e-4)
-    assert zoo.MANIFEST.read_bytes() == manifest
+    assert zoo.manifest_path().read_bytes() == manifest
     assert zoo.main(["evaluate", str(tmp_path / "nope.pt")]) == 2
     assert "neither a zoo model (" in capsys.readouterr().err   # it names the zoo models
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
@@ -262,8 +262,7 @@ def test_zoo_add_exports_measures_and_loads_a_run(tmp_path, monkeypatch, dataset
 
     run(tiny_config(tmp_path, steps=4))
     (tmp_path / "zoo" / "weights").mkdir(parents=True)
-    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path / "zoo")
-    monkeypatch.setattr(zoo, "MANIFEST", tmp_path / "zoo" / "manifest.json")
+    monkeypatch.setenv(zoo.ENV_VAR, str(tmp_path / "zoo"))
     entry = zoo.add("tiny", tmp_path / "run" / "checkpoint.pt", "python -m jarlib.train ...", sets=["classic5"], qfs=(10,))
     assert zoo.available() == ["tiny"] and zoo.info("tiny") == json.loads(json.dumps(entry))
     assert entry["command"] == "python -m jarlib.train ..." and entry["training"]["steps"] == 4

@@ -75,8 +75,7 @@ def test_unknown_and_corrupt_models_are_clear_errors(tmp_path, monkeypatch):
     (tmp_path / "weights").mkdir()
     shutil.copy(zoo.ZOO_DIR / entry["file"], tmp_path / entry["file"])
     (tmp_path / "manifest.json").write_text(json.dumps({name: entry}))
-    monkeypatch.setattr(zoo, "ZOO_DIR", tmp_path)
-    monkeypatch.setattr(zoo, "MANIFEST", tmp_path / "manifest.json")
+    monkeypatch.setenv(zoo.ENV_VAR, str(tmp_path))
     zoo.load(name, "cpu")  # the copy loads
     data = bytearray((tmp_path / entry["file"]).read_bytes())
     data[-100] ^= 0xFF
@@ -90,7 +89,7 @@ def test_unknown_and_corrupt_models_are_clear_errors(tmp_path, monkeypatch):
 
 def test_cpu_minutes_total_follows_the_chain_of_fine_tunes(tmp_path):
     """A two-stage model (QGCN: stage 2 starts from stage 1) reports the training time of both."""
-    from jarlib.train import CHECKPOINT_FORMAT, save_checkpoint
+    from jarlib.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 
     first, second = tmp_path / "s1.pt", tmp_path / "s2.pt"
     save_checkpoint(first, {"format": CHECKPOINT_FORMAT, "seconds": 600.0, "config": {"init_from": None}})
@@ -114,7 +113,7 @@ def test_a_fine_tune_records_the_weights_it_started_from(tmp_path):
 def test_the_start_weights_are_found_through_a_chain_of_checkpoints(tmp_path):
     """Stage 3 started from the zoo model, stage 4 from stage 3's checkpoint: stage 4's entry still names the zoo
     weights at the start of the chain; a chain that starts from scratch names none."""
-    from jarlib.train import CHECKPOINT_FORMAT, save_checkpoint
+    from jarlib.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 
     name = NAMES[0]
     third, fourth, alone = tmp_path / "s3.pt", tmp_path / "s4.pt", tmp_path / "alone.pt"

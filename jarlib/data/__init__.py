@@ -54,7 +54,7 @@ def __getattr__(name: str):
     """``JpegPatchDataset`` and ``PatchSample`` on first use (PEP 562): importing torch takes
     seconds, and ``jarlib data fetch`` or ``jarlib restore``'s input checks need none of it."""
     if name in ("JpegPatchDataset", "PatchSample"):
-        from jarlib.data import patches
+        from jarlib.data import patches  # lazy: it imports torch
 
         return getattr(patches, name)
     raise AttributeError(f"module 'jarlib.data' has no attribute {name!r}")

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from jarlib.data.manifest import file_sha256, parse_checksums
-from jarlib.data.registry import DATASETS, IMAGE_SUFFIXES, MANIFEST, dataset_info
+from jarlib.data.manifest import file_sha256, parse_checksums, verify
+from jarlib.data.registry import DATASETS, ENV_VAR, IMAGE_SUFFIXES, MANIFEST, data_root, dataset_info, user_data_dir
 
 SOURCES = MANIFEST.parent / "sources.json"
 """The pinned catalogue of downloads (``data/sources.json``)."""
@@ -403,8 +403,6 @@ def describe_sets(catalog: Catalog | None = None) -> str:
 def default_root() -> Path:
     """Where the sets go without ``--root``: ``JARLIB_DATA`` (created if needed), else the data root
     found (``../shared/datasets`` beside the repository), else :func:`~jarlib.data.registry.user_data_dir`."""
-    from jarlib.data.registry import ENV_VAR, data_root, user_data_dir
-
     env = os.environ.get(ENV_VAR)
     if env:
         return Path(env).expanduser()
@@ -491,14 +489,12 @@ def run(args: Any) -> int:
             print(f"{'':14s} the folder that was there did not verify: kept as {r.moved_aside}")
     failed = [r for r in results if r.status == "failed"]
     if args.sources is None:  # the registry's own check, as `python -m jarlib.data.manifest --verify` runs it
-        from jarlib.data.manifest import verify
 
         reports = [verify(r.name, root) for r in results if r.status != "failed"]
         print("python -m jarlib.data.manifest --verify:", "; ".join(
             f"{rep.name} {rep.found_count}/{rep.expected_count} {'OK' if rep.ok else 'FAILED'}" for rep in reports))
     for r in failed:
         print(f"jarlib data fetch: {r.message}", file=sys.stderr)
-    from jarlib.data.registry import data_root
 
     found = data_root(required=False)
     if found is None or found.resolve() != root.resolve():

@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 from jarlib._checks import as_image_array, check_quality
 from jarlib.color import to_gray_y
 from jarlib.data.degrade import MAX_SHIFT, QualitySpec, check_quality_spec, double_jpeg, draw_quality, draw_shift
+from jarlib.data.registry import load_dataset
 from jarlib.jpeg import compress
 
 ImageSource = Union[str, Mapping[str, np.ndarray], Sequence[np.ndarray], Sequence[tuple[str, np.ndarray]]]
@@ -79,7 +80,6 @@ def named_images(images: ImageSource, mode: str) -> list[tuple[str, np.ndarray]]
     dict, ``(name, image)`` pairs (what :func:`jarlib.data.evaluation_source` gives without the
     set) or bare images (named ``image k``, as they are)."""
     if isinstance(images, str):
-        from jarlib.data.registry import load_dataset
 
         return load_dataset(images, mode=mode)
     if isinstance(images, Mapping):

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from jarlib.color import to_gray_y
+from jarlib.data.registry import available, list_images, load_dataset, load_image
 
 COLOR_SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")
 """Colour photographs shipped with scikit-image (``skimage.data.<name>()``), all (H, W, 3) uint8."""
@@ -68,8 +69,6 @@ def demo_image(name: str = "monarch", crop: int = 128, mode: str = "gray"
     LIVE1 set is installed, else the scikit-image ``camera`` (gray) or ``astronaut`` (rgb).
     Returns ``(label, image, box)`` with ``box = (top, left, crop, crop)`` for ``viz.show_crops``,
     clamped inside the image."""
-    from jarlib.data.registry import available, list_images, load_image
-
     if mode not in ("gray", "rgb"):
         raise ValueError(f"mode must be 'gray' or 'rgb', got {mode!r}")
     live1 = "live1_gray" if mode == "gray" else "live1_color"
@@ -90,8 +89,6 @@ def evaluation_source(name: str, mode: str = "gray") -> str | list[tuple[str, np
     """What ``jarlib.evaluation`` should measure on: the data set ``name`` when it is installed, else
     the sample images in ``mode`` as ``(stem, image)`` pairs (so a notebook runs anywhere; its
     numbers are then not the papers')."""
-    from jarlib.data.registry import available
-
     return name if available(name) else list(sample_images(mode).items())
 
 
@@ -99,8 +96,6 @@ def evaluation_sets(names: Sequence[str], mode: str = "gray") -> dict[str, str |
     """``{label: source}`` to evaluate on: each installed data set of ``names`` under its own name
     (the missing ones left out), else, when none is installed, the sample images once, as
     ``"samples"`` (not once per name)."""
-    from jarlib.data.registry import available
-
     found = {n: n for n in names if available(n)}
     return found or {"samples": list(sample_images(mode).items())}
 
@@ -108,7 +103,5 @@ def evaluation_sets(names: Sequence[str], mode: str = "gray") -> dict[str, str |
 def evaluation_images(name: str, mode: str = "gray", limit: int | None = None) -> list[tuple[str, np.ndarray]]:
     """The images behind :func:`evaluation_source`, loaded: the first ``limit`` ``(stem, image)``
     pairs of data set ``name`` when it is installed, else of the sample images."""
-    from jarlib.data.registry import load_dataset
-
     source = evaluation_source(name, mode)
     return load_dataset(source, mode=mode, limit=limit) if isinstance(source, str) else source[:limit]

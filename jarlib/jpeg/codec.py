@@ -28,13 +28,12 @@ import numpy as np
 from scipy import fft
 
 from jarlib._checks import as_image_array, check_quality
+from jarlib.block import BLOCK
 from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 from jarlib.jpeg import islow
 from jarlib.jpeg.libjpeg import compress
 from jarlib.jpeg.tables import quant_table
 
-BLOCK = 8
-"""Side of a DCT block (T.81 A.2)."""
 SUBSAMPLINGS = ("4:2:0", "4:4:4")
 """Chroma subsamplings implemented here (4:2:2 is left as an exercise)."""
 DCT_METHODS = ("float", "islow")

@@ -17,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 
 from jarlib._checks import as_image_array, check_quality
 from jarlib.jpeg.header import DEFAULT_MAX_PIXELS, EOI, JpegHeader, check_header, read_header
+from jarlib.jpeg.tables import unzigzag
 
 SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 """Pillow's codes for chroma subsampling. Pillow's own default for colour is 4:2:0."""
@@ -135,8 +136,6 @@ def read_quant_tables(data: bytes | str | os.PathLike) -> list[np.ndarray]:
     arrays in natural order. DQT stores each table in zigzag order (T.81 B.2.4.1); it is
     un-zigzagged here. Raises ``ValueError`` for non-JPEG data or a file without tables.
     """
-    from jarlib.jpeg.tables import unzigzag
-
     data = _as_bytes(data)
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG file: it does not start with the SOI marker FFD8")

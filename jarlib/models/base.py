@@ -10,7 +10,8 @@ gradients and returns the restored uint8 image of the input's shape.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -20,6 +21,7 @@ from torch import nn
 
 from jarlib._checks import as_image_array, check_quality
 from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
+from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
 from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
 
 JpegInput = Union[np.ndarray, bytes, bytearray, memoryview, "DecodedJpeg"]
@@ -40,6 +42,9 @@ class DecodedJpeg:
     pixels: np.ndarray
     quality: Optional[int] = None
     tables: Optional[list[np.ndarray]] = None
+    qf: Optional[float] = None
+    """The quality the restorer is told to assume (``restore(qf=...)``), ``None``: what the file
+    says (or, for FBCNN, what it predicts)."""
 
 
 def resolve_device(name: str | torch.device = "auto") -> torch.device:
@@ -57,8 +62,6 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
 def with_file_tables(pixels: np.ndarray, data: bytes) -> DecodedJpeg:
     """``pixels`` decoded from the JPEG file ``data``, with the file's quantization tables and the
     quality its luma table says (exact for IJG tables)."""
-    from jarlib.jpeg import estimate_quality, read_quant_tables
-
     tables = read_quant_tables(data)
     return DecodedJpeg(pixels, estimate_quality(tables), tables)
 
@@ -67,8 +70,6 @@ def decode_jpeg(data: bytes, max_pixels: Optional[int] = DEFAULT_MAX_PIXELS) -> 
     """A JPEG file's bytes decoded with libjpeg (:func:`jarlib.jpeg.decode_bytes`: ``max_pixels`` is
     its pixel cap, ``None`` none), with the file's tables and quality (:func:`with_file_tables`).
     Raises ``ValueError`` naming the problem (truncated, 12-bit, ...)."""
-    from jarlib.jpeg import decode_bytes
-
     return with_file_tables(decode_bytes(data, max_pixels), data)
 
 
@@ -105,6 +106,9 @@ class Restorer(nn.Module):
 
     in_channels: int = 1
     pad_multiple: int = 8
+    side_inputs: frozenset[str] = frozenset()
+    """What besides the pixels :meth:`restore` may be told: ``"qf"`` (FBCNN's controller, QGCN's
+    tables of that quality), ``"tables"`` (QGCN's quantization map); a blind model takes neither."""
     channels_last_inference: bool = False
     """Whether :meth:`for_inference` puts the weights in channels-last memory layout (the same
     numbers to ~1e-6; faster where oneDNN's channels-last convolutions are, see the subclass)."""
@@ -128,6 +132,17 @@ class Restorer(nn.Module):
         """Keyword arguments for ``forward`` during training, from the batch (``batch.qf``: QF/100,
         NaN when unknown); none by default. FBCNN uses it for teacher forcing of its controller."""
         return {}
+
+    def auxiliary_needed(self) -> dict[str, tuple[str, str]]:
+        """The trained networks this model's training needs and does not hold yet, by slot:
+        ``{slot: (kind, source)}`` with ``source`` a zoo name or checkpoint path (CQR's ranker, Dual
+        priors' classifier). The training loop loads each (:func:`jarlib.pretrained.load_auxiliary`)
+        and hands it over with :meth:`attach_auxiliary`, so a model never reads the zoo itself."""
+        return {}
+
+    def attach_auxiliary(self, slot: str, net: nn.Module) -> None:
+        """Take the trained network ``net`` for ``slot`` (one of :meth:`auxiliary_needed`'s)."""
+        raise ValueError(f"{type(self).__name__} uses no auxiliary network (asked for {slot!r})")
 
     def weights_from(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Weights of another model of this class to start training from (``init_from``), made
@@ -196,19 +211,49 @@ class Restorer(nn.Module):
             img = np.repeat(img[..., None], 3, axis=2)
         return _to_tensor(img, device)
 
+    def told(self, src: DecodedJpeg, qf: Optional[float] = None, tables: Optional[Sequence[Any]] = None
+             ) -> DecodedJpeg:
+        """``src`` with what :meth:`restore` was told: ``qf`` (a quality in (0, 100]) or ``tables``
+        (8x8 arrays, luma first, entries 1..255), each only for a model that takes it
+        (:attr:`side_inputs`). Raises ``ValueError`` naming the problem."""
+        name = type(self).__name__
+        if qf is not None and tables is not None:
+            raise ValueError("give restore() a qf or tables, not both")
+        if qf is not None:
+            if "qf" not in self.side_inputs:
+                raise ValueError(f"{name} takes no QF (it restores blind); FBCNN and QGCN take one")
+            if isinstance(qf, bool) or not 0 < float(qf) <= 100:
+                raise ValueError(f"qf must be a quality in (0, 100], got {qf}")
+            return replace(src, qf=float(qf))
+        if tables is not None:
+            if "tables" not in self.side_inputs:
+                raise ValueError(f"{name} takes no quantization tables; QGCN does")
+            listed = tables if isinstance(tables, (list, tuple)) else [tables]
+            given = [np.asarray(t, dtype=np.float64) for t in listed]
+            if not given or any(t.shape != (8, 8) or t.min() < 1 or t.max() > 255 for t in given):
+                raise ValueError("tables must be 8x8 arrays with entries in 1..255")
+            return replace(src, tables=given, quality=None)
+        return src
+
+    def ready_to_restore(self, src: DecodedJpeg, tile: int) -> DecodedJpeg:
+        """The last look at the input before the network runs (e.g. FBCNN predicts one QF for the
+        whole image when it will restore it in tiles); unchanged by default."""
+        return src
+
     @torch.no_grad()
-    def restore(self, jpeg: JpegInput, quality: Optional[int] = None, *, tile: int = 0,
-                overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
+    def restore(self, jpeg: JpegInput, *, qf: Optional[float] = None, tables: Optional[Sequence[Any]] = None,
+                tile: int = 0, overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
         """Restore a decoded JPEG (uint8 (H, W) or (H, W, 3)) or a JPEG file's bytes -> uint8, same shape.
 
         A gray model given a colour image restores its luma (JFIF Y) and keeps the chroma; a
         colour model given a gray image sees it repeated in R, G and B and returns their mean.
-        ``quality`` overrides the QF read from the file (models that use one). ``tile`` > 0 (a
-        multiple of 8) restores in overlapping tiles of that size: memory then depends on the tile,
-        not on the photo (see :meth:`restore_tiled`). ``flip_ensemble`` averages the restorations
-        of the image and its three flips (4x the time; see :meth:`restore_tensor`).
+        ``qf`` / ``tables``: what the model is told instead of what the file says (:meth:`told`;
+        only for the models whose :attr:`side_inputs` name them). ``tile`` > 0 (a multiple of 8)
+        restores in overlapping tiles of that size: memory then depends on the tile, not on the
+        photo (see :meth:`restore_tiled`). ``flip_ensemble`` averages the restorations of the image
+        and its three flips (4x the time; see :meth:`restore_tensor`).
         """
-        src = decode_input(jpeg, quality)
+        src = self.ready_to_restore(self.told(decode_input(jpeg), qf, tables), tile)
         pixels = src.pixels
         was_training = self.training
         self.eval()

@@ -26,10 +26,8 @@ is an interpretation, listed in notebook 12 with its reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -285,12 +283,24 @@ class CQR(Restorer):
         if self.feature_layers and max(self.feature_layers) > len(ranker.layers):
             raise ValueError(f"feature_layers {self.feature_layers} beyond the ranker's {len(ranker.layers)} layers")
 
+    def auxiliary_needed(self) -> dict[str, tuple[str, str]]:
+        """The ranker named by ``ranker=``, until one is attached."""
+        if self.ranker_source is None or self._ranker:
+            return {}
+        return {"ranker": ("cqr_ranker", str(self.ranker_source))}
+
+    def attach_auxiliary(self, slot: str, net: nn.Module) -> None:
+        if slot != "ranker":
+            super().attach_auxiliary(slot, net)
+        self.attach_ranker(net)  # type: ignore[arg-type]
+
     def training_inputs(self, batch: Any) -> dict[str, Any]:
-        """Loads the ranker on first use and passes the ground truth for its losses."""
+        """The ground truth, for the ranker's losses (the ranker is attached before training)."""
         if self.ranker_source is None:
             return {}
         if not self._ranker:
-            self.attach_ranker(load_ranker(self.ranker_source))
+            raise RuntimeError(f"CQR trains with the ranker {self.ranker_source!r}: attach it first "
+                               "(jarlib.train does, from auxiliary_needed())")
         return {"clean": batch.clean}
 
 
@@ -341,7 +351,7 @@ CQR_LOSS = "l1 + 0.01*cqr_q + 0.9*cqr_f"
 """The paper's total loss (Eq. 6): L1 + alpha L_Q + beta L_F with alpha = 0.01, beta = 0.9 (§4.1)."""
 
 
-# ------------------------------------------------------------------------- training the ranker
+# ---------------------------------------------------------------------- the ranker's presets
 
 RANKER_PRESETS = {
     "cpu": {"widths": [16, 16, 32, 32, 64, 64], "hidden": 32, "patch": 48, "batch": 32, "steps": 1500,
@@ -351,101 +361,6 @@ RANKER_PRESETS = {
 }
 """Ranker sizes and recipes. ``cpu``: PAPERS.md §5.5 (Ranker-small, about 0.1 M parameters), with
 stride 2 on layers 2, 4, 6 as in the paper's alternation."""
-
-
-def ranker_pairs(images: Sequence[np.ndarray], rng: np.random.Generator, batch: int, patch: int
-                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A batch of pairs: the same ``patch`` x ``patch`` crop (on the 8x8 grid) JPEG-compressed at two
-    QFs from two different levels. Returns (x_i, x_j, level_i, level_j)."""
-    from jarlib.jpeg import compress
-
-    xi, xj, bi, bj = [], [], [], []
-    for _ in range(batch):
-        img = images[rng.integers(len(images))]
-        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
-        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
-        crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
-        la, lb = rng.choice(3, size=2, replace=False) + 1
-        for lev, xs, bs in ((la, xi, bi), (lb, xj, bj)):
-            lo, hi = LEVELS[lev - 1]
-            xs.append(compress(crop, int(rng.integers(lo, hi + 1))))
-            bs.append(lev)
-    t = lambda a: torch.from_numpy(np.stack(a).astype(np.float32) / 255.0)[:, None]
-    return t(xi), t(xj), torch.tensor(bi), torch.tensor(bj)
-
-
-def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
-                 images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
-                 ckpt_every: int = 250, progress: bool = True) -> tuple[Ranker, dict[str, Any]]:
-    """Train the ranker (gray) with the margin ranking loss on :func:`ranker_pairs`; checkpoints
-    to ``out/checkpoint.pt`` and resumes (:func:`jarlib.auxiliary.train_auxiliary`). ``images``: clean
-    gray uint8 images (default: Y of BSDS500 train). Returns (ranker in eval mode, history)."""
-    from jarlib.auxiliary import auxiliary_config, clean_training_images, train_auxiliary
-
-    cfg = auxiliary_config(RANKER_PRESETS, preset, steps, seed)
-    images = clean_training_images(images, cfg["patch"])
-    torch.manual_seed(seed)
-    ranker = Ranker(1, cfg["widths"], cfg["hidden"])
-
-    def step_loss(net: nn.Module, rng: np.random.Generator) -> torch.Tensor:
-        xi, xj, bi, bj = ranker_pairs(images, rng, cfg["batch"], cfg["patch"])
-        s = net(torch.cat([xi, xj]))          # one pass: the Siamese branches share their weights
-        return margin_ranking_loss(s[: len(xi)], s[len(xi):], bi, bj, cfg["margin"])
-
-    history = train_auxiliary(ranker, "cqr_ranker", cfg, step_loss, out, resume, ckpt_every, progress)
-    return ranker, history
-
-
-def test_patches(images: Sequence[np.ndarray], patch: int, per_image: int) -> list[np.ndarray]:
-    """``per_image`` patches of each image on a regular grid of block-aligned positions (deterministic)."""
-    out = []
-    for img in images:
-        rows = np.linspace(0, (img.shape[0] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
-        cols = np.linspace(0, (img.shape[1] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
-        out += [np.ascontiguousarray(img[r:r + patch, c:c + patch]) for r, c in zip(rows, cols[::-1])]
-    return out
-
-
-@torch.no_grad()
-def evaluate_ranker(ranker: Ranker, dataset: Any = "live1_gray", qfs: Sequence[int] = tuple(range(1, 31)),
-                    patch: int = 48, per_image: int = 4) -> dict[str, Any]:
-    """How well the ranker orders quality on held-out images: ``per_image`` patches of each image
-    compressed at every QF in ``qfs``; Spearman's rho between score and QF per patch (averaged,
-    ``spearman_per_patch``: the same content, as in training) and over all (patch, QF) pairs
-    (``spearman_pooled``: across contents too), the share of level pairs ordered right
-    (``pair_accuracy``), and the mean score per QF and of the clean patches (never seen in training)."""
-    from scipy.stats import spearmanr
-
-    from jarlib.data.patches import named_images
-    from jarlib.jpeg import compress
-
-    images = [img for _, img in named_images(dataset, "gray")]
-    patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
-    ranker = ranker.eval()
-    score = lambda arrs: ranker(torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]).numpy()
-    table = np.stack([score([compress(p, q) for p in patches]) for q in qfs], axis=1)   # (patches, qfs)
-    clean = score(patches)
-    per_patch = [spearmanr(qfs, row).statistic for row in table]
-    levels = np.array([level_of(q) if q <= 30 else 4 for q in qfs])
-    right = total = 0
-    for row in table:
-        for a in range(len(qfs)):
-            for b in range(len(qfs)):
-                if levels[a] < levels[b]:
-                    total += 1
-                    right += row[a] < row[b]
-    return {"set": dataset if isinstance(dataset, str) else "images", "patches": len(patches), "patch": patch,
-            "spearman_per_patch": round(float(np.nanmean(per_patch)), 4),
-            "spearman_pooled": round(float(spearmanr(np.tile(qfs, len(patches)), table.ravel()).statistic), 4),
-            "pair_accuracy": round(right / max(total, 1), 4),
-            "score_by_qf": {str(q): round(float(v), 4) for q, v in zip(qfs, table.mean(axis=0))},
-            "score_clean": round(float(clean.mean()), 4)}
-
-
-def load_ranker(source: str | Path) -> Ranker:
-    """A trained ranker from a zoo name (``cqr_ranker``) or a :func:`train_ranker` checkpoint."""
-    from jarlib.auxiliary import load_auxiliary
-    return load_auxiliary(source, lambda cfg: Ranker(1, cfg["widths"], cfg["hidden"]))
 
 
 # ---------------------------------------------------------------------------------- presets
@@ -466,25 +381,24 @@ def _cpu_train(loss: str) -> dict[str, Any]:
             "channels_last": False, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]}
 
 
-def _qf3_stage(train: dict[str, Any], start: str) -> dict[str, Any]:
+def _qf3_stage(train: dict[str, Any]) -> dict[str, Any]:
     """A second stage at the paper's QFs (§4.2: one model for QF 10, 20 and 30, drawn equally)
-    instead of 10-30: 2,500 steps, Adam 2e-4 with cosine decay, from the stage-1 checkpoint ``start``
-    (the path the stage-1 command in the zoo manifest writes; training stops with an error naming
-    it when it is missing)."""
-    return {**train, "qf_choices": [10, 20, 30], "lr": 2e-4, "steps": 2500, "init_from": start,
-            "val_every": 500, "val_qfs": [10, 20, 30]}
+    instead of 10-30: 2,500 steps, Adam 2e-4 with cosine decay; it continues stage 1 (the recipe
+    says from where: jarlib/recipes/cqr.py)."""
+    return {**train, "qf_choices": [10, 20, 30], "lr": 2e-4, "steps": 2500, "val_every": 500,
+            "val_qfs": [10, 20, 30]}
 
 
-def _deep_stage(train: dict[str, Any], start: str) -> dict[str, Any]:
-    """A third stage: the stage-2 model ``start`` grown to two pairs (:func:`deepen_weights`) and
-    trained 4,000 steps more at QF 10/20/30, Adam 3e-4 with cosine decay to zero."""
-    return {**_qf3_stage(train, start), "steps": 4000, "lr": 3e-4}
+def _deep_stage(train: dict[str, Any]) -> dict[str, Any]:
+    """A third stage: the stage-2 model grown to two pairs (:func:`deepen_weights`) and trained
+    4,000 steps more at QF 10/20/30, Adam 3e-4 with cosine decay to zero."""
+    return {**_qf3_stage(train), "steps": 4000, "lr": 3e-4}
 
 
-def _deep_finish(train: dict[str, Any], start: str) -> dict[str, Any]:
-    """A fourth stage: the stage-3 model ``start`` trained 2,000 steps more at QF 10/20/30, Adam
-    1e-4 with cosine decay to zero (a second, lower cycle of the learning rate)."""
-    return {**_deep_stage(train, start), "steps": 2000, "lr": 1e-4}
+def _deep_finish(train: dict[str, Any]) -> dict[str, Any]:
+    """A fourth stage: the stage-3 model trained 2,000 steps more at QF 10/20/30, Adam 1e-4 with
+    cosine decay to zero (a second, lower cycle of the learning rate)."""
+    return {**_deep_stage(train), "steps": 2000, "lr": 1e-4}
 
 
 PRESETS = {
@@ -492,30 +406,20 @@ PRESETS = {
     # 24 attention channels (0.37 M parameters), QF 10-30 as the paper;
     # the ranker-guided loss needs a ranker: --set model_args.ranker=cqr_ranker (zoo) or a checkpoint.
     # L_F as Eq. 5 writes it; stage 1 of the zoo's cqr_gray is this preset with
-    # --set model_args.feature_loss=pixel (L_F in pixel units, notebook 12). The first zoo models
-    # were 24 features and 2,000 steps (92 k parameters): +0.67 dB at QF 10 on LIVE1.
+    # --set model_args.feature_loss=pixel (L_F in pixel units, notebook 12).
     "cpu": {"model_args": _small(), "train": _cpu_train(CQR_LOSS)},
     # the same network with MAE alone (the paper's "w/o CQR" ablation)
     "cpu_mae": {"model_args": _small(ranker=None), "train": _cpu_train("l1")},
-    # stage 2 of the zoo's cqr_gray / cqr_gray_mae: the two above continued at the paper's QFs
-    # 10/20/30 from their stage-1 checkpoints (notebook 12, section 5: +0.07 dB at QF 10 on LIVE1
-    # for cqr_gray, +1.01 dB over JPEG in all)
-    "cpu_qf3": {"model_args": _small(feature_loss="pixel"),
-                "train": _qf3_stage(_cpu_train(CQR_LOSS), "runs/cqr_gray48/checkpoint.pt")},
-    "cpu_mae_qf3": {"model_args": _small(ranker=None),
-                    "train": _qf3_stage(_cpu_train("l1"), "runs/cqr_gray48_mae/checkpoint.pt")},
-    # a third stage: the stage-2 models grown to two [non-local, local] pairs (0.73 M parameters;
-    # the new pair starts as the identity, deepen_weights) and trained on at the paper's QFs
-    # (cqr_gray: +1.01 -> +1.09 dB at QF 10 on LIVE1; with the fourth stage +1.10, notebook 12)
-    "cpu_deep": {"model_args": _small(feature_loss="pixel", pairs=2),
-                 "train": _deep_stage(_cpu_train(CQR_LOSS), "runs/cqr_q3/checkpoint.pt")},
-    "cpu_mae_deep": {"model_args": _small(ranker=None, pairs=2),
-                     "train": _deep_stage(_cpu_train("l1"), "runs/cqr_mae_q3/checkpoint.pt")},
-    # a fourth stage: the third continued at a lower learning rate
+    # stages 2-4 of the zoo's cqr_gray / cqr_gray_mae (recipes in jarlib/recipes/cqr.py): the paper's
+    # QFs 10/20/30; then grown to two [non-local, local] pairs (0.73 M parameters; the new pair
+    # starts as the identity, deepen_weights); then a second, lower learning-rate cycle
+    "cpu_qf3": {"model_args": _small(feature_loss="pixel"), "train": _qf3_stage(_cpu_train(CQR_LOSS))},
+    "cpu_mae_qf3": {"model_args": _small(ranker=None), "train": _qf3_stage(_cpu_train("l1"))},
+    "cpu_deep": {"model_args": _small(feature_loss="pixel", pairs=2), "train": _deep_stage(_cpu_train(CQR_LOSS))},
+    "cpu_mae_deep": {"model_args": _small(ranker=None, pairs=2), "train": _deep_stage(_cpu_train("l1"))},
     "cpu_deep_finish": {"model_args": _small(feature_loss="pixel", pairs=2),
-                        "train": _deep_finish(_cpu_train(CQR_LOSS), "runs/cqr_deep/checkpoint.pt")},
-    "cpu_mae_deep_finish": {"model_args": _small(ranker=None, pairs=2),
-                            "train": _deep_finish(_cpu_train("l1"), "runs/cqr_mae_deep/checkpoint.pt")},
+                        "train": _deep_finish(_cpu_train(CQR_LOSS))},
+    "cpu_mae_deep_finish": {"model_args": _small(ranker=None, pairs=2), "train": _deep_finish(_cpu_train("l1"))},
     # RNAN's CAR layout (PAPERS.md §5.1, our reading: the paper does not give the size):
     # 64 features, 10 blocks, Adam 1e-4 halved every 1e5 iterations
     "paper": {

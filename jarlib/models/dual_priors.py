@@ -24,16 +24,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from jarlib.models.base import Restorer
-
 
 # ------------------------------------------------------------------------ image gradients and FFT
 
@@ -234,15 +231,21 @@ class DualPriors(Restorer):
     def output_image(self, out: Any) -> torch.Tensor:
         return out[0] if isinstance(out, tuple) else out
 
-    def training_inputs(self, batch: Any) -> dict[str, Any]:
-        """Loads the pretrained classifier's weights when training starts (once)."""
-        if self.classifier_source is not None and not self._classifier_loaded:
-            self.classifier.load_state_dict(load_classifier(self.classifier_source).state_dict())
-            self._classifier_loaded = True
-        return {}
+    def auxiliary_needed(self) -> dict[str, tuple[str, str]]:
+        """The pretrained classifier named by ``classifier=``, until its weights are copied in."""
+        if self.classifier_source is None or self._classifier_loaded:
+            return {}
+        return {"classifier": ("dualpriors_classifier", str(self.classifier_source))}
+
+    def attach_auxiliary(self, slot: str, net: nn.Module) -> None:
+        """Copy the trained classifier's weights into the frozen one this model holds."""
+        if slot != "classifier":
+            super().attach_auxiliary(slot, net)
+        self.classifier.load_state_dict(net.state_dict())
+        self._classifier_loaded = True
 
 
-# ------------------------------------------------------------------------- training the classifier
+# ------------------------------------------------------------------ the classifier's presets
 
 CLASSIFIER_PRESETS = {
     "cpu": {"widths": [16] * 6, "hidden": 16, "patch": 48, "batch": 32, "steps": 1000, "lr": 1e-3,
@@ -251,80 +254,6 @@ CLASSIFIER_PRESETS = {
               "qf_range": [10, 30]},
 }
 """Classifier sizes and recipes (stage 1, BCE; PAPERS.md §6.2, §6.5)."""
-
-
-def classifier_batch(images: Sequence[np.ndarray], rng: np.random.Generator, batch: int, patch: int,
-                     qf_range: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Half clean, half JPEG (QF uniform in ``qf_range``) gradient patches, the direction (h or v)
-    drawn at random: (B, 1, P, P) gradients and labels (B,), 1 = compressed."""
-    from jarlib.jpeg import compress
-
-    xs, labels = [], []
-    for n in range(batch):
-        img = images[rng.integers(len(images))]
-        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
-        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
-        crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
-        compressed = n % 2 == 1
-        if compressed:
-            crop = compress(crop, int(rng.integers(qf_range[0], qf_range[1] + 1)))
-        t = torch.from_numpy(crop.astype(np.float32) / 255.0)[None]
-        xs.append(grad_h(t) if rng.integers(2) else grad_v(t))
-        labels.append(float(compressed))
-    return torch.stack(xs), torch.tensor(labels)
-
-
-def train_classifier(out: Optional[str | Path], preset: str = "cpu", steps: Optional[int] = None,
-                     images: Optional[Sequence[np.ndarray]] = None, seed: int = 0, resume: bool = False,
-                     ckpt_every: int = 250, progress: bool = True) -> tuple[GradientClassifier, dict[str, Any]]:
-    """Stage 1 (paper Eq. 12): the gradient classifier with BCE on :func:`classifier_batch`;
-    checkpoints and resumes like :func:`jarlib.auxiliary.train_auxiliary`. ``images``: clean gray uint8
-    images (default: Y of BSDS500 train). Returns (classifier in eval mode, history)."""
-    from jarlib.auxiliary import auxiliary_config, clean_training_images, train_auxiliary
-
-    cfg = auxiliary_config(CLASSIFIER_PRESETS, preset, steps, seed)
-    images = clean_training_images(images, cfg["patch"])
-    torch.manual_seed(seed)
-    net = GradientClassifier(cfg["widths"], hidden=cfg["hidden"])
-
-    def step_loss(model: nn.Module, rng: np.random.Generator) -> torch.Tensor:
-        g, labels = classifier_batch(images, rng, cfg["batch"], cfg["patch"], cfg["qf_range"])
-        return F.binary_cross_entropy_with_logits(model.logit(g), labels)
-
-    history = train_auxiliary(net, "dualpriors_classifier", cfg, step_loss, out, resume, ckpt_every, progress)
-    return net, history
-
-
-def load_classifier(source: str | Path) -> GradientClassifier:
-    """A trained classifier from a zoo name (``dualpriors_classifier``) or a checkpoint of
-    :func:`train_classifier`."""
-    from jarlib.auxiliary import load_auxiliary
-    return load_auxiliary(source, lambda cfg: GradientClassifier(cfg["widths"], hidden=cfg["hidden"]))
-
-
-@torch.no_grad()
-def evaluate_classifier(net: GradientClassifier, dataset: Any = "live1_gray", qfs: Sequence[int] = (10, 20, 30),
-                        patch: int = 48, per_image: int = 4) -> dict[str, Any]:
-    """Accuracy of the classifier on held-out images: ``per_image`` patches of each image, clean
-    (label 0) and JPEG-compressed at each QF (label 1), both gradient directions; the decision at
-    probability 0.5. Returns overall accuracy, accuracy on clean patches and per QF."""
-    from jarlib.data.patches import named_images
-    from jarlib.jpeg import compress
-    from jarlib.models.cqr import test_patches
-
-    images = [img for _, img in named_images(dataset, "gray")]
-    patches = test_patches([i for i in images if min(i.shape) >= patch], patch, per_image)
-    net = net.eval()
-
-    def prob(arrs: Sequence[np.ndarray]) -> np.ndarray:
-        t = torch.from_numpy(np.stack(arrs).astype(np.float32) / 255.0)[:, None]
-        return torch.cat([net(grad_h(t)), net(grad_v(t))]).numpy()
-
-    clean_ok = float((prob(patches) < 0.5).mean())
-    per_qf = {str(q): round(float((prob([compress(p, q) for p in patches]) >= 0.5).mean()), 4) for q in qfs}
-    overall = (clean_ok * len(qfs) + sum(per_qf.values())) / (2 * len(qfs))   # clean and compressed weighted equally
-    return {"set": dataset if isinstance(dataset, str) else "images", "patches": len(patches), "patch": patch,
-            "accuracy": round(overall, 4), "accuracy_clean": round(clean_ok, 4), "accuracy_by_qf": per_qf}
 
 
 def _small(features: int = 32, units: int = 2, inter: int = 16) -> dict[str, Any]:
@@ -371,32 +300,3 @@ PRESETS = {
                   "warmup": 0, "loss": "l1", "qf_range": [10, 30]},
     },
 }
-
-
-# ------------------------------------------------------------------ the stage sweep (Fig. 8)
-
-def stage_sweep(stages: Sequence[int] = (1, 2, 3), steps: Optional[int] = None, limit: Optional[int] = None,
-                seed: int = 0, images: Any = None, dataset: Any = "live1_gray") -> list[dict[str, Any]]:
-    """One row per K: train preset ``cpu_sweep`` with K stages (``images``: training images, default
-    BSDS500 train), score it on ``dataset`` (LIVE1 gray) at QF 10 (ARCNN's convention, as the paper's Table 1).
-    ``python benchmarks/dualpriors_k_sweep.py`` stores the full run for notebook 14."""
-    import time
-
-    from jarlib.evaluation import evaluate_restorer
-    from jarlib.train import TrainConfig, train
-
-    rows = []
-    for k in stages:
-        extra = {} if steps is None else {"steps": steps, "warmup": min(50, steps // 5)}
-        cfg = TrainConfig.from_preset("dualpriors", "cpu_sweep", model_args={"stages": k}, out=None,
-                                      progress=False, seed=seed, **extra)
-        t0 = time.perf_counter()
-        net = train(cfg, images=images).model
-        seconds = time.perf_counter() - t0
-        s = evaluate_restorer(net.restore, dataset, [10], "arcnn", limit=limit)
-        alpha, beta, eta, lam = net.scalars()[-1].tolist()
-        rows.append({"stages": k, "steps": cfg.steps, "images": s["images"], "psnr": round(s["10"]["psnr"], 4),
-                     "psnr_jpeg": round(s["10"]["psnr_jpeg"], 4),
-                     "gain": round(s["10"]["psnr"] - s["10"]["psnr_jpeg"], 4), "train_seconds": round(seconds),
-                     "alpha": round(alpha, 4), "beta": round(beta, 4), "eta": round(eta, 4), "lambda2": round(lam, 4)})
-    return rows

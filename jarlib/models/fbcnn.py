@@ -24,8 +24,8 @@ starts at the corner; 0.10-0.22 dB less on crops of decoded JPEGs shifted off it
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, Optional
 
 import numpy as np
@@ -33,6 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from jarlib.color import to_gray_y
+from jarlib.jpeg import compress, decode_bytes
 from jarlib.models.base import DecodedJpeg, JpegInput, Restorer, block_count, decode_input, deepened_state
 
 
@@ -109,6 +111,8 @@ class FBCNN(Restorer):
 
     pad_multiple = 8
 
+    side_inputs = frozenset({"qf"})
+
     def __init__(self, in_channels: int = 1, channels: Sequence[int] = (64, 128, 256, 512), blocks: int = 4,
                  bottleneck_blocks: int = 4, qf_blocks: int = 4, qf_hidden: int = 512,
                  controller_hidden: int = 512, global_residual: bool = False, teacher_forcing: float = 0.0,
@@ -155,7 +159,6 @@ class FBCNN(Restorer):
         self.attention = nn.ModuleList(
             nn.ModuleList(QFAttention(c[i]) for _ in range(blocks)) for i in (2, 1, 0))
         self.tail = nn.Conv2d(c[0], in_channels, 3, padding=1)
-        self._control_qf: Optional[float] = None
 
     def modulation(self, qf: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The controller: QF/100 (B, 1) -> [(gamma, beta)] for the 1/4, 1/2 and full scale, each
@@ -229,27 +232,17 @@ class FBCNN(Restorer):
         return out[0]
 
     def extra_inputs(self, x: torch.Tensor, jpeg: DecodedJpeg) -> dict[str, Any]:
-        if self._control_qf is None:
+        """The QF the decoder is told (``restore(qf=...)``: lower removes more artifacts and more
+        detail, paper Fig. 4); none when restoring blind (the predicted QF steers it)."""
+        if jpeg.qf is None:
             return {}
-        return {"qf": torch.full((x.shape[0],), self._control_qf / 100.0, device=x.device)}
+        return {"qf": torch.full((x.shape[0],), jpeg.qf / 100.0, device=x.device)}
 
-    @torch.no_grad()
-    def restore(self, jpeg: JpegInput, quality: Optional[int] = None, *, qf: Optional[float] = None,
-                tile: int = 0, overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
-        """Restore blind (the predicted QF steers the decoder) or, with ``qf`` (1..100), with the
-        quality set by hand: lower removes more artifacts and more detail (paper Fig. 4).
-        ``tile`` > 0 restores in tiles of that size (see :meth:`Restorer.restore`); blind tiled
-        restoration first predicts one QF for the whole image so that all tiles agree;
-        ``flip_ensemble``: see :meth:`Restorer.restore_tensor` (blind, each flip predicts its QF)."""
-        if qf is not None and not 0 < qf <= 100:
-            raise ValueError(f"qf must be a quality in (0, 100], got {qf}")
-        if qf is None and tile:
-            qf = self.predict_qf(jpeg, quality)
-        self._control_qf = None if qf is None else float(qf)
-        try:
-            return super().restore(jpeg, quality, tile=tile, overlap=overlap, flip_ensemble=flip_ensemble)
-        finally:
-            self._control_qf = None
+    def ready_to_restore(self, src: DecodedJpeg, tile: int) -> DecodedJpeg:
+        """Blind and tiled: one QF predicted for the whole image, so that all tiles agree."""
+        if src.qf is None and tile:
+            return replace(src, qf=self.predict_qf(src))
+        return src
 
     @torch.no_grad()
     def predict_qf(self, jpeg: JpegInput, quality: Optional[int] = None, max_side: int = 1024) -> float:
@@ -404,8 +397,6 @@ LOSSES = {"qf_l1": qf_l1}
 def mse_curves(image: np.ndarray, qualities: Sequence[int], shifts: int = 8) -> np.ndarray:
     """MSE between the image and its recompression at each quality, for each grid shift:
     (shifts, shifts, len(qualities)); entry [i, j] drops the first i rows and j columns first."""
-    from jarlib.jpeg import compress
-
     curves = np.empty((shifts, shifts, len(qualities)))
     for i in range(shifts):
         for j in range(shifts):
@@ -452,8 +443,6 @@ def dominant_qf(image: np.ndarray, qualities: Sequence[int] = DOMINANT_QF_GRID, 
     square (starting on the 8x8 grid) is analysed. The QF is resolved to the ``qualities`` grid.
     Cost: ``shifts**2 * len(qualities)`` Pillow encodes (about 1 s at the defaults).
     """
-    from jarlib.color import to_gray_y
-
     if method not in ("relative", "paper"):
         raise ValueError(f"method must be 'relative' or 'paper', got {method!r}")
     img = to_gray_y(image)
@@ -492,8 +481,6 @@ def restore_with_dominant_qf(model: FBCNN, jpeg: bytes, qualities: Sequence[int]
     QF :func:`dominant_qf` estimates on the ``qualities`` grid; blind (the predicted QF) when it
     finds no JPEG trace. The estimate (or None) is appended to ``found`` when given, so that a
     caller can count the images it was found for. Returns the restored image, uint8."""
-    from jarlib.jpeg import decode_bytes
-
     q = dominant_qf(decode_bytes(jpeg), qualities)
     if found is not None:
         found.append(q)
@@ -519,7 +506,7 @@ PRESETS = {
                   "warmup": 200, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90], "grid_shift": 0.5,
                   "channels_last": True, "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
-    # FBCNN-A (§3.3): fbcnn_gray_small fine-tuned with non-aligned double JPEG (shift 0-7, QF loss
+    # FBCNN-A (§3.3): fbcnn_gray_small fine-tuned (recipe fbcnn_gray_double, jarlib/recipes/fbcnn.py) with non-aligned double JPEG (shift 0-7, QF loss
     # off for those samples) in half of the patches; fine-tuning instead of the paper's training
     # from scratch saves CPU-hours
     "cpu_double": {
@@ -528,7 +515,7 @@ PRESETS = {
                        "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"patch": 64, "batch": 16, "steps": 1500, "lr": 2e-4, "lr_min": 0.0, "schedule": "cosine",
                   "warmup": 0, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1", "qf_range": [10, 90],
-                  "double_fraction": 0.5, "grid_shift": 0.5, "init_from": "fbcnn_gray_small", "channels_last": True,
+                  "double_fraction": 0.5, "grid_shift": 0.5, "channels_last": True,
                   "val_every": 750, "ckpt_every": 250, "val_qfs": [10, 30]},
     },
     # FBCNN-C: the same network on RGB, started from fbcnn_gray_small (jarlib.models.base.gray_to_color:
@@ -544,7 +531,6 @@ PRESETS = {
                        "teacher_forcing": 0.5, "qf_input": "highpass"},
         "train": {"mode": "rgb", "patch": 64, "batch": 16, "steps": 8000, "lr": 5e-4, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 100, "grad_clip": 1.0, "loss": "l1 + 0.1*qf_l1",
-                  "init_from": "fbcnn_gray_small",
                   "qf_range": [10, 90], "grid_shift": 0.5, "channels_last": True, "val_set": "live1_color",
                   "val_every": 1000, "ckpt_every": 250, "val_qfs": [10, 30]},
     },

@@ -17,13 +17,14 @@ QCN is the same network without the global branch (``global_branch=False``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from jarlib.jpeg import quant_table
 from jarlib.models.base import DecodedJpeg, Restorer
 
 
@@ -46,8 +47,6 @@ def quant_map(tables: Sequence[np.ndarray] | np.ndarray, height: int, width: int
 
 def ijg_tables(quality: int, channels: int) -> list[np.ndarray]:
     """The IJG tables of ``quality`` (what Pillow writes): [luma] or [luma, chroma]."""
-    from jarlib.jpeg import quant_table
-
     return [quant_table(quality)] + ([quant_table(quality, chroma=True)] if channels == 2 else [])
 
 
@@ -121,6 +120,8 @@ class QGCN(Restorer):
     qmap (B, 1 or 2, H, W) from :func:`quant_map`. Returns the restored (B, C, H, W).
     """
 
+    side_inputs = frozenset({"qf", "tables"})
+
     def __init__(self, in_channels: int = 1, features: int = 64, blocks: int = 32, res_scale: float = 0.1,
                  global_branch: bool = True, global_widths: Sequence[int] = (32, 64, 128, 256),
                  global_hidden: int = 1024, global_dim: int = 64, global_size: int = 112,
@@ -143,7 +144,6 @@ class QGCN(Restorer):
         self.group2 = ResidualGroup(f, blocks, res_scale)
         self.up = nn.Sequential(nn.Conv2d(f, f, 3, padding=1), nn.Conv2d(f, 4 * f, 3, padding=1), nn.PixelShuffle(2))
         self.tail = nn.Conv2d(f, in_channels, 3, padding=1)
-        self._tables: Optional[list[np.ndarray]] = None
 
     def forward(self, x: torch.Tensor, qmap: torch.Tensor) -> torch.Tensor:
         if qmap.shape[-2:] != x.shape[-2:] or qmap.shape[1] != self.qmap_channels:
@@ -180,30 +180,12 @@ class QGCN(Restorer):
 
     # --------------------------------------------------------------- the common restore interface
 
-    @torch.no_grad()
-    def restore(self, jpeg: Any, quality: Optional[int] = None, *, tables: Optional[Sequence[np.ndarray]] = None,
-                tile: int = 0, overlap: int = 32, flip_ensemble: bool = False) -> np.ndarray:
-        """:meth:`Restorer.restore`, with ``tables`` (8x8 arrays, luma first) fed to the model
-        instead of the file's: what does the network do if it believes the quantization was
-        coarser or finer than it was?"""
-        if tables is not None:
-            tables = [np.asarray(t, dtype=np.float64) for t in (tables if isinstance(tables, (list, tuple)) else [tables])]
-            for t in tables:
-                if t.shape != (8, 8) or t.min() < 1 or t.max() > 255:
-                    raise ValueError("tables must be 8x8 arrays with entries in 1..255")
-        self._tables = tables
-        try:
-            return super().restore(jpeg, quality, tile=tile, overlap=overlap, flip_ensemble=flip_ensemble)
-        finally:
-            self._tables = None
-
     def extra_inputs(self, x: torch.Tensor, jpeg: DecodedJpeg) -> dict[str, Any]:
-        """The quantization map: the file's own tables when restoring JPEG bytes, else the IJG
-        tables of ``quality`` (``restore(array, quality=...)``); ``restore(tables=...)`` overrides both."""
-        if getattr(self, "_tables", None) is not None:
-            tables = list(self._tables)
-            if len(tables) < self.qmap_channels:
-                tables.append(tables[0])
+        """The quantization map: the IJG tables of the QF it is told (``restore(qf=...)``), else the
+        tables it is given or the file's own (``restore(tables=...)``, JPEG bytes), else the IJG
+        tables of the quality a decoded array came with."""
+        if jpeg.qf is not None:
+            tables = ijg_tables(int(round(jpeg.qf)), self.qmap_channels)
         elif jpeg.tables is not None:
             tables = list(jpeg.tables[:self.qmap_channels])
             if len(tables) < self.qmap_channels:   # a gray file given to a colour model
@@ -212,7 +194,7 @@ class QGCN(Restorer):
             tables = ijg_tables(jpeg.quality, self.qmap_channels)
         else:
             raise ValueError("QGCN needs the quantization tables: give restore() the JPEG file's bytes, "
-                             "or the decoded array with quality=QF")
+                             "or the decoded array with qf=QF")
         h, w = x.shape[-2:]
         return {"qmap": quant_map(tables, h, w)[None].expand(x.shape[0], -1, -1, -1).to(x.device)}
 
@@ -267,7 +249,7 @@ PRESETS = {
         "model_args": _small(),
         "train": {"mode": "rgb", "patch": 96, "batch": 8, "steps": 16000, "lr": 5e-4, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 50, "loss": "l1", "qf_range": [1, 60], "grid_shift": 0.0,
-                  "init_from": "qgcn_gray", "channels_last": True, "val_set": "live1_color",
+                  "channels_last": True, "val_set": "live1_color",
                   "val_every": 2000, "ckpt_every": 250, "val_qfs": [10, 40]},
     },
     # the paper (§III-D): 64x64 patches, batch 256, Adam 1e-4 x0.1 every 20 epochs, QF 1-60;

@@ -1,0 +1,128 @@
+"""``python -m jarlib.zoo build NAME``: make zoo model NAME from its recipe (:mod:`jarlib.recipes`).
+
+Each stage trains into ``runs/NAME/<stage>/`` (checkpoint.pt, history.json) and resumes from its
+checkpoint, so an interrupted build continues where it stopped; a finished stage is not trained
+again. A stage that starts from ``"@earlier:stored"`` gets the earlier stage's weights as the zoo
+would store them (``stored.pt``, fp16). The last stage's checkpoint is then added to the zoo
+(:func:`jarlib.zoo.records.add`: exported, measured) and the entry records the recipe's name and
+hash, every stage and the training time of all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from jarlib.atomic import write_text_atomic
+from jarlib.auxiliary import TRAINERS
+from jarlib.checkpoint import export_weights, load_checkpoint
+from jarlib.pretrained import info, manifest
+from jarlib.recipes import Recipe, Stage, describe, get
+from jarlib.train import train
+from jarlib.zoo.records import EVAL_QFS, add, write_entry
+
+
+def stage_dir(runs: str | Path, recipe: Recipe, stage: Stage) -> Path:
+    """Where a stage trains: ``runs/<recipe>/<stage>/``."""
+    return Path(runs) / recipe.name / stage.name
+
+
+def start_of(recipe: Recipe, stage: Stage, runs: str | Path) -> Optional[str]:
+    """The ``init_from`` of a restorer stage: an earlier stage's checkpoint (or its fp16 export,
+    written on first use), another zoo model's name, or ``None``."""
+    if not stage.start:
+        return None
+    if not stage.start.startswith("@"):
+        return stage.start
+    name, _, how = stage.start[1:].partition(":")
+    earlier = next(s for s in recipe.stages if s.name == name)
+    ckpt = stage_dir(runs, recipe, earlier) / "checkpoint.pt"
+    if how != "stored":
+        return str(ckpt)
+    stored = ckpt.with_name("stored.pt")
+    if not stored.exists():
+        export_weights(ckpt, stored, half=True)
+    return str(stored)
+
+
+def stage_state(recipe: Recipe, stage: Stage, runs: str | Path) -> str:
+    """``"done"``, ``"at step k of n"`` or ``"not started"``: what a build would find."""
+    ckpt = stage_dir(runs, recipe, stage) / "checkpoint.pt"
+    if not ckpt.exists():
+        return "not started"
+    state = load_checkpoint(ckpt)
+    step, total = int(state["step"]), int(state["config"]["steps"])
+    return "done" if step >= total else f"at step {step:,} of {total:,}"
+
+
+def _restorer_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``--set`` settings as :meth:`Stage.config` takes them (``model_args.x`` nested)."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key.startswith("model_args."):
+            out.setdefault("model_args", {})[key.split(".", 1)[1]] = value
+        else:
+            out[key] = value
+    return out
+
+
+def run_stage(recipe: Recipe, stage: Stage, runs: str | Path, overrides: dict[str, Any], progress: bool) -> dict:
+    """Train one stage (resuming its checkpoint); returns the checkpoint's state."""
+    out = stage_dir(runs, recipe, stage)
+    if stage.auxiliary:
+        _, _, trainer, _ = TRAINERS[stage.network]
+        trainer(out, stage.preset, overrides.get("steps", stage.steps), resume=True, progress=progress)
+    else:
+        extra = _restorer_overrides(overrides)
+        args = {**stage.overrides.get("model_args", {}), **extra.pop("model_args", {})}
+        cfg = Stage(stage.name, stage.model, stage.preset, {**stage.overrides, **extra, "model_args": args}).config(
+            init_from=start_of(recipe, stage, runs), out=str(out), progress=progress)
+        result = train(cfg, resume=True)
+        write_text_atomic(out / "history.json", json.dumps(
+            {"config": cfg.to_dict(), "step": result.step, "history": result.history}, indent=1))
+    return load_checkpoint(out / "checkpoint.pt")
+
+
+def build(name: str, runs: str | Path = "runs", overrides: Optional[dict[str, Any]] = None,
+          sets: Optional[Sequence[str]] = None, qfs: Sequence[int] = EVAL_QFS, replace: bool = False,
+          progress: bool = True, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run recipe ``name`` stage by stage and add the result to the zoo; returns the manifest entry.
+
+    ``overrides``: settings applied to every stage (e.g. ``{"steps": 2}`` for a smoke build; a
+    build with overrides trains into the same folders, so use another ``runs``). ``sets`` / ``qfs``:
+    what the entry is measured on (default: the recipe's sets, else the zoo's). An entry that
+    exists is replaced only with ``replace`` (its weights stay in git history)."""
+    recipe = get(name)
+    overrides = dict(overrides or {})
+    if name in manifest() and not replace:
+        raise ValueError(f"zoo model {name!r} exists; add --replace to build it again over it")
+    for needed in recipe.needs():
+        info(needed)          # a clear error now, not after hours of training
+    seconds = 0.0
+    for i, stage in enumerate(recipe.stages, 1):
+        say(f"[{i}/{len(recipe.stages)}] {name}/{stage.name}: {stage_state(recipe, stage, runs)}")
+        seconds += float(run_stage(recipe, stage, runs, overrides, progress)["seconds"])
+    last = stage_dir(runs, recipe, recipe.stages[-1]) / "checkpoint.pt"
+    command = f"python -m jarlib.zoo build {name}" + "".join(f" --set {k}={json.dumps(v)}" for k, v in overrides.items())
+    entry = add(name, last, command, sets=list(sets or recipe.sets or []) or None, qfs=tuple(qfs))
+    entry["recipe"] = {"name": name, "hash": recipe.digest(), "stages": [s.name for s in recipe.stages]}
+    starts = [s.start for s in recipe.stages if s.start and not s.start.startswith("@")]
+    before = sum(float(info(z)["training"].get("cpu_minutes_total", info(z)["training"]["cpu_minutes"]))
+                 for z in dict.fromkeys(starts))
+    entry["training"]["cpu_minutes_total"] = round(seconds / 60 + before, 1)
+    if starts:
+        entry["training"]["init_weights"] = {"from": starts[0], "sha256": info(starts[0])["sha256"]}
+    write_entry(name, entry)
+    say(f"{name}: added to the zoo ({entry['training']['cpu_minutes_total']} CPU-minutes in all)")
+    return entry
+
+
+def dry_run(name: str, runs: str | Path = "runs") -> list[str]:
+    """The stages of recipe ``name``, their estimated CPU time and how far ``runs`` already has them."""
+    recipe = get(name)
+    lines = describe(recipe, str(runs))
+    lines.append("in " + str(Path(runs) / name) + ": " + "; ".join(
+        f"{s.name} {stage_state(recipe, s, runs)}" for s in recipe.stages))
+    return lines
