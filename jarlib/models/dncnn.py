@@ -65,10 +65,10 @@ PRESETS = {
     # what this project trains on 2 CPU cores and ships in the zoo (see jarlib/zoo/manifest.json)
     "cpu": {
         # no BN: with batch 16 and a short schedule its running statistics lag the weights, and the
-        # eval-mode network (running statistics) fell 7 dB below the train-mode one at step 1000.
-        # 12 x 32 at full resolution: a 17 x 48 net on the 2x2-unshuffled image (4x cheaper per layer)
-        # had learned nothing after 400 steps where this one had gained 0.6 dB (notebook 03 shows why
-        # depth without BN is hard: exercise 2)
+        # eval-mode network falls far below the train-mode one. 12 x 32 at full resolution: a deeper,
+        # wider net on the 2x2-unshuffled image (4x cheaper per layer) learned nothing in the same
+        # steps (benchmarks/results/preset_history.md; notebook 03 shows why depth without BN is
+        # hard: exercise 2)
         "model_args": {"features": 32, "depth": 12, "batch_norm": False, "unshuffle": 1},
         "train": {"patch": 64, "batch": 16, "steps": 5000, "lr": 1e-3, "lr_min": 0.0,
                   "schedule": "cosine", "warmup": 100, "loss": "l1", "qf_range": [10, 60],

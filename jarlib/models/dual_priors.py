@@ -275,17 +275,15 @@ def _cpu_train(steps: int, val_every: int) -> dict[str, Any]:
 PRESETS = {
     # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
     # classifier from the zoo (train it first: python -m jarlib.auxiliary classifier --out runs/dp_classifier).
-    # The zoo's dualpriors_gray: 12,000 steps, 35 CPU-minutes, LIVE1 QF10 +1.12 dB over JPEG; the same
-    # recipe with 3,000 steps (--set steps=3000) gets +0.93
+    # Long (12,000 steps): at this size training length, not width, is what pays
+    # (benchmarks/results/preset_history.md)
     "cpu": {"model_args": _small(), "train": _cpu_train(steps=12000, val_every=1500)},
     # the de-blocker 3.5x larger (48 maps, 3 units: 211 k trained parameters, ~2.5x the compute at
-    # inference) for 3,000 steps. Measured (python -m jarlib.zoo evaluate runs/<run>/checkpoint.pt
-    # --sets live1_gray --qfs 10): LIVE1 QF10 28.73 dB, +0.96 over JPEG in 17.6 CPU-minutes, against
-    # +0.93 for cpu's 32 maps after the same 3,000 steps and +1.12 after 12,000 (35 minutes): training
-    # length, not the de-blocker's width, held the small model back; so not in the zoo
+    # inference) for 3,000 steps: barely better than `cpu` at the same steps and well below `cpu` at
+    # its 12,000 (benchmarks/results/preset_history.md), so not in the zoo
     "cpu_wide": {"model_args": _small(48, 3, 24), "train": _cpu_train(steps=3000, val_every=500)},
     # the K sweep (Fig. 8 at small scale; benchmarks/dualpriors_k_sweep.py, notebook 14): a quarter of
-    # the cpu model's de-blocker, set stages with model_args; 400 steps left every K at +0.03 dB
+    # the cpu model's de-blocker, set stages with model_args; 1,500 steps, as 400 left every K alike
     "cpu_sweep": {
         "model_args": _small(16, 1, 8),
         "train": {"patch": 32, "batch": 8, "steps": 1500, "lr": 5e-4, "lr_min": 0.0, "schedule": "cosine",

@@ -14,12 +14,10 @@ Four parts (paper §3.1, Fig. 1):
 Trained with ``L1(image) + lambda * L1(QF)`` (Eqs. 1, 3, 4); the QF term is the loss
 ``"qf_l1"`` registered in :data:`LOSSES`. Label convention here: QF/100 (the official code uses
 1 - QF/100; only the sign of the controller's input differs). The zoo's ``fbcnn_gray`` ends with
-three cosine cycles (8,000, 12,000 and 12,000 steps) of ``"l2 + 0.1*qf_l1"``: PSNR is a squared
-error (+0.02, +0.01 and +0.005 dB at QF 10; ``benchmarks/fbcnn_stage2_probes.py``, probes
-``l2_finish``, ``l2_cycle``, ``l2_third``), then a fourth of 10,000 steps with every patch on the
-JPEG block grid (``grid_shift=0``, probe ``aligned``: +0.012 dB at QF 10 on JPEG files, whose grid
-starts at the corner; 0.10-0.22 dB less on crops of decoded JPEGs shifted off it at QF 10-30:
-``benchmarks/fbcnn_grid_shift.py``).
+three cosine cycles of ``"l2 + 0.1*qf_l1"`` (PSNR is a squared error), then a fourth with every
+patch on the JPEG block grid (``grid_shift=0``: a JPEG file's grid starts at its corner); its recipe
+is ``jarlib/recipes/fbcnn.py``, what each stage bought ``benchmarks/results/fbcnn_stage2_probes.csv``
+and what the aligned grid costs on shifted crops ``benchmarks/results/fbcnn_grid_shift.csv``.
 """
 
 from __future__ import annotations
@@ -492,9 +490,8 @@ PRESETS = {
     # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random;
     # the QF predictor reads the high-passed input (the paper's, on raw features, stays at the
     # median for thousands of steps: benchmarks/qf_predictor_probe.py) and the controller is
-    # teacher-forced for half the samples. 24,000 steps (~95 CPU-minutes): the zoo's fbcnn_gray_small;
-    # the first zoo model had 7,000 (validation QF10 at the end of the schedule: 27.38 after 7,000
-    # steps, 27.67 after 24,000; LIVE1 QF10 +1.24 and +1.46 dB). The zoo's fbcnn_gray continues it
+    # teacher-forced for half the samples. 24,000 steps: the zoo's fbcnn_gray_small (the first zoo
+    # model had 7,000: benchmarks/results/preset_history.md). The zoo's fbcnn_gray continues it
     # at channels [32, 64, 128, 192] and finishes with an L2 image loss (benchmarks/fbcnn_stage2_probes.py,
     # probes wider, wider_long, l2_finish, l2_cycle and l2_third), then on block-aligned patches only
     # (grid_shift=0, probe aligned: the grid of a JPEG file starts at its corner)
@@ -522,9 +519,7 @@ PRESETS = {
     # the first convolution reads the mean of R, G, B, the last writes to all three) so that the
     # CPU-hours go into colour, not into relearning deblocking. It starts by correcting luma only
     # (the same correction on R, G, B leaves Cb and Cr as they were); learning the chroma is what
-    # takes the steps. LIVE1 RGB QF10 from the first, 7,000-step gray model: +0.92 dB after 2,000
-    # steps (Cr no better than the JPEG's), +1.22 after 8,000; from the 24,000-step one: +1.27
-    # after 8,000 (38.5 CPU-minutes)
+    # takes the steps, and a better gray start still helps (benchmarks/results/preset_history.md)
     "cpu_color": {
         "model_args": {"channels": [24, 48, 96, 128], "blocks": 2, "bottleneck_blocks": 1, "qf_blocks": 1,
                        "qf_hidden": 128, "controller_hidden": 128, "global_residual": True,

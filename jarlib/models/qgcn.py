@@ -229,22 +229,21 @@ def _stage(stage: int, steps: int, val_every: int, ckpt_every: int = 250) -> dic
 PRESETS = {
     # what this project trains on 2 CPU cores (PAPERS.md §3.6, QGCN-small): QF 1-60 like the paper,
     # stage 1 on 48x48 patches; stage 2 (larger patches for the global branch) is `cpu_stage2`.
-    # 18,000 steps (~27 CPU-minutes): LIVE1 QF10 +1.28 dB over JPEG after stage 2; 6,000 gave +1.09
+    # 18,000 steps: three times the first zoo model's 6,000, the better use of the CPU time than
+    # width (`cpu_wide`; benchmarks/results/preset_history.md)
     "cpu": {"model_args": _small(), "train": _stage(1, steps=18000, val_every=1000)},
     # stage 2 ("easy-hard transfer"): start it from stage 1 with --set init_from=<stage-1 checkpoint>
     "cpu_stage2": {"model_args": _small(), "train": _stage(2, steps=1500, val_every=500)},
     # a wider and deeper QGCN-small (48 features, 6 blocks per group: 0.93 M parameters, ~2.2x the
     # compute per step of `cpu`), the same two stages with fewer steps; stage 2 is `cpu_wide_stage2`
-    # started from stage 1 with --set init_from=<stage-1 checkpoint>. Measured: LIVE1 QF10 +1.12 dB
-    # over JPEG, against +1.09 for `cpu` with 6,000 stage-1 steps and +1.28 with its 18,000: the
-    # small model needed length, not width, so this one is not in the zoo
+    # started from stage 1 with --set init_from=<stage-1 checkpoint>: the small model needed length,
+    # not width (benchmarks/results/preset_history.md), so this one is not in the zoo
     "cpu_wide": {"model_args": _small(48, 6), "train": _stage(1, steps=3500, val_every=875)},
     "cpu_wide_stage2": {"model_args": _small(48, 6), "train": _stage(2, steps=700, val_every=350, ckpt_every=175)},
     # colour (RGB + luma and chroma maps) started from the zoo's gray model (QGCN.weights_from:
     # it starts as the gray model on the mean of R, G, B) at stage 2's patch size. It starts by
-    # correcting luma only; learning the chroma takes the steps, as for FBCNN-C. LIVE1 RGB QF10, from
-    # the gray model of 6,000 stage-1 steps: +0.79 dB after 2,000 steps at lr 2e-4, +1.05 after 8,000
-    # at 5e-4, +1.20 after 16,000; from the zoo's (18,000): +1.25 after 16,000 (45 CPU-minutes)
+    # correcting luma only; learning the chroma takes the steps, as for FBCNN-C
+    # (benchmarks/results/preset_history.md)
     "cpu_color": {
         "model_args": _small(),
         "train": {"mode": "rgb", "patch": 96, "batch": 8, "steps": 16000, "lr": 5e-4, "lr_min": 0.0,
