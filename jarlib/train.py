@@ -49,7 +49,6 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from jarlib import metrics
 from jarlib import models as model_registry
 from jarlib.atomic import write_text_atomic
 from jarlib.checkpoint import (CHECKPOINT_FORMAT, CheckpointError, export_state, export_weights, load_checkpoint,
@@ -58,7 +57,7 @@ from jarlib.color import to_gray_y
 from jarlib.data import JpegPatchDataset, available, evaluation_images, fetch_command
 from jarlib.data.patches import named_images
 from jarlib.data.registry import DatasetNotFoundError
-from jarlib.jpeg import decode_bytes, encode_bytes
+from jarlib.evaluation import evaluate_restorer
 from jarlib.models.base import resolve_device
 from jarlib.pretrained import initial_weights, load_auxiliary
 
@@ -357,19 +356,13 @@ def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.
 
 def validate(model: nn.Module, images: Sequence[tuple[str, np.ndarray]], qfs: Sequence[int]) -> dict[str, dict[str, float]]:
     """Mean PSNR / SSIM (Gaussian 11x11; RGB for colour runs) of ``model.restore`` and of the JPEG
-    input, per QF: ``{"10": {"psnr": .., "ssim": .., "psnr_jpeg": .., "ssim_jpeg": ..}, ...}``."""
-    out: dict[str, dict[str, float]] = {}
-    for q in qfs:
-        acc = {"psnr": [], "ssim": [], "psnr_jpeg": [], "ssim_jpeg": []}
-        for _, clean in images:
-            data = encode_bytes(clean, q)
-            jpeg = decode_bytes(data).reshape(clean.shape)
-            restored = model.restore(data)
-            for key, img in (("", restored), ("_jpeg", jpeg)):
-                acc["psnr" + key].append(float(metrics.psnr(clean, img)))
-                acc["ssim" + key].append(float(metrics.ssim(clean, img, "gaussian11")))
-        out[str(q)] = {k: float(np.mean(v)) for k, v in acc.items()}
-    return out
+    input, per QF: ``{"10": {"psnr": .., "ssim": .., "psnr_jpeg": .., "ssim_jpeg": ..}, ...}``
+    (:func:`jarlib.evaluation.evaluate_restorer` under FBCNN's convention, on these images)."""
+    if not images:
+        return {}
+    convention = "fbcnn_color" if images[0][1].ndim == 3 else "fbcnn_gray"
+    scores = evaluate_restorer(model.restore, images, qfs, convention)
+    return {str(q): {k: scores[str(q)][k] for k in ("psnr", "ssim", "psnr_jpeg", "ssim_jpeg")} for q in qfs}
 
 
 # ----------------------------------------------------------------------------------------- checkpoints
