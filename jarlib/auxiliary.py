@@ -26,6 +26,7 @@ from scipy.stats import spearmanr
 from torch import nn
 from tqdm.auto import tqdm
 
+from jarlib.block import BLOCK
 from jarlib.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
 from jarlib.data.patches import named_images
 from jarlib.data.registry import load_dataset
@@ -130,8 +131,8 @@ def ranker_pairs(images: Sequence[np.ndarray], rng: np.random.Generator, batch: 
     xi, xj, bi, bj = [], [], [], []
     for _ in range(batch):
         img = images[rng.integers(len(images))]
-        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
-        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
+        top = rng.integers(0, (img.shape[0] - patch) // BLOCK + 1) * BLOCK
+        left = rng.integers(0, (img.shape[1] - patch) // BLOCK + 1) * BLOCK
         crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
         la, lb = rng.choice(3, size=2, replace=False) + 1
         for lev, xs, bs in ((la, xi, bi), (lb, xj, bj)):
@@ -166,8 +167,8 @@ def test_patches(images: Sequence[np.ndarray], patch: int, per_image: int) -> li
     """``per_image`` patches of each image on a regular grid of block-aligned positions (deterministic)."""
     out = []
     for img in images:
-        rows = np.linspace(0, (img.shape[0] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
-        cols = np.linspace(0, (img.shape[1] - patch) // 8, per_image + 2).astype(int)[1:-1] * 8
+        rows = np.linspace(0, (img.shape[0] - patch) // BLOCK, per_image + 2).astype(int)[1:-1] * BLOCK
+        cols = np.linspace(0, (img.shape[1] - patch) // BLOCK, per_image + 2).astype(int)[1:-1] * BLOCK
         out += [np.ascontiguousarray(img[r:r + patch, c:c + patch]) for r, c in zip(rows, cols[::-1])]
     return out
 
@@ -217,8 +218,8 @@ def classifier_batch(images: Sequence[np.ndarray], rng: np.random.Generator, bat
     xs, labels = [], []
     for n in range(batch):
         img = images[rng.integers(len(images))]
-        top = rng.integers(0, (img.shape[0] - patch) // 8 + 1) * 8
-        left = rng.integers(0, (img.shape[1] - patch) // 8 + 1) * 8
+        top = rng.integers(0, (img.shape[0] - patch) // BLOCK + 1) * BLOCK
+        left = rng.integers(0, (img.shape[1] - patch) // BLOCK + 1) * BLOCK
         crop = np.ascontiguousarray(img[top:top + patch, left:left + patch])
         compressed = n % 2 == 1
         if compressed:

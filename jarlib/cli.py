@@ -28,6 +28,7 @@ from typing import Any, Optional
 import numpy as np
 
 from jarlib.atomic import atomic_path
+from jarlib.block import BLOCK
 from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
 
 JPEG_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif"}
@@ -221,7 +222,7 @@ def restore_files(inputs: Sequence[Path], outdir: Path, model: str = "auto", qf:
 
     if qf is not None and not 1 <= qf <= 100:
         raise CliError(f"--qf must be auto or a quality in 1..100, got {qf}")
-    if tile and (tile % 8 or tile < 64):
+    if tile and (tile % BLOCK or tile < 64):
         raise CliError(f"--tile must be 0 (no tiling) or a multiple of 8 of at least 64, got {tile}")
     if max_pixels < 1:
         raise CliError(f"--max-pixels must be a positive number of pixels, got {max_pixels}")

@@ -51,6 +51,7 @@ from tqdm.auto import tqdm
 
 from jarlib import models as model_registry
 from jarlib.atomic import write_text_atomic
+from jarlib.block import BLOCK
 from jarlib.checkpoint import (CHECKPOINT_FORMAT, CheckpointError, export_state, export_weights, load_checkpoint,
                                save_checkpoint)
 from jarlib.color import to_gray_y
@@ -348,7 +349,8 @@ def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.
             img = to_gray_y(img)
         if cfg.val_crop:
             c = cfg.val_crop
-            top, left = max(0, (img.shape[0] - c) // 2) // 8 * 8, max(0, (img.shape[1] - c) // 2) // 8 * 8
+            top = max(0, (img.shape[0] - c) // 2) // BLOCK * BLOCK
+            left = max(0, (img.shape[1] - c) // 2) // BLOCK * BLOCK
             img = img[top:top + c, left:left + c]
         out.append((name, np.ascontiguousarray(img)))
     return out

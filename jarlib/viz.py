@@ -13,6 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from jarlib.block import BLOCK
+
 Box = tuple[int, int, int, int]
 """A crop box ``(top, left, height, width)`` in pixels."""
 
@@ -29,8 +31,8 @@ def centre_box(shape: Sequence[int], size: int = 64) -> Box:
     """A ``size`` x ``size`` box at the centre of an image of ``shape``, aligned to the 8x8 grid."""
     h, w = shape[0], shape[1]
     size = min(size, h, w)
-    top = max(((h - size) // 2) // 8 * 8, 0)
-    left = max(((w - size) // 2) // 8 * 8, 0)
+    top = max(((h - size) // 2) // BLOCK * BLOCK, 0)
+    left = max(((w - size) // 2) // BLOCK * BLOCK, 0)
     return top, left, size, size
 
 

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from jarlib._checks import as_image_array, check_quality
+from jarlib.block import BLOCK
 from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
 from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
@@ -167,7 +168,7 @@ class Restorer(nn.Module):
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-        if flip_ensemble and (x.shape[-2] % 8 or x.shape[-1] % 8):
+        if flip_ensemble and (x.shape[-2] % BLOCK or x.shape[-1] % BLOCK):
             raise ValueError(f"flip_ensemble needs a pad_multiple that is a multiple of 8, got {m}")
         out = torch.zeros_like(x)
         extra = self.extra_inputs(x, jpeg)   # depends on the size only, which the flips keep
@@ -184,7 +185,7 @@ class Restorer(nn.Module):
         """:meth:`restore_tensor` in ``tile`` x ``tile`` pieces overlapping by ``overlap`` pixels, so
         memory stays bounded on large photos. Tiles start on the 8x8 grid, and each keeps only
         its part away from the borders it shares with a neighbour (no seams from padding)."""
-        if tile % 8 or overlap % 8 or not 0 <= overlap < tile:
+        if tile % BLOCK or overlap % BLOCK or not 0 <= overlap < tile:
             raise ValueError(f"tile and overlap must be multiples of 8 with 0 <= overlap < tile, got {tile}, {overlap}")
         h, w = x.shape[-2:]
         out = torch.empty_like(x)
@@ -361,7 +362,7 @@ def _tile_starts(size: int, tile: int, overlap: int) -> list[int]:
     multiple of 8) so that the tiles end at ``size``; the last tile may be up to 7 pixels longer."""
     if size <= tile:
         return [0]
-    last = (size - tile) // 8 * 8
+    last = (size - tile) // BLOCK * BLOCK
     starts = list(range(0, last, tile - overlap))
     return starts + [last]
 

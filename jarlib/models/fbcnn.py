@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from jarlib.block import BLOCK
 from jarlib.color import to_gray_y
 from jarlib.jpeg import compress, decode_bytes
 from jarlib.models.base import DecodedJpeg, JpegInput, Restorer, block_count, decode_input, deepened_state
@@ -249,13 +250,13 @@ class FBCNN(Restorer):
         src = decode_input(jpeg, quality)
         x = self.prepare(src)
         h, w = x.shape[-2:]
-        if max_side % 8:
+        if max_side % BLOCK:
             raise ValueError(f"max_side must be a multiple of 8, got {max_side}")
         if h > max_side:   # central crop starting on the 8x8 grid
-            top = (h - max_side) // 2 // 8 * 8
+            top = (h - max_side) // 2 // BLOCK * BLOCK
             x = x[..., top:top + max_side, :]
         if w > max_side:
-            left = (w - max_side) // 2 // 8 * 8
+            left = (w - max_side) // 2 // BLOCK * BLOCK
             x = x[..., left:left + max_side]
         ch, cw = x.shape[-2:]
         was_training = self.training
@@ -447,7 +448,7 @@ def dominant_qf(image: np.ndarray, qualities: Sequence[int] = DOMINANT_QF_GRID, 
     if min(img.shape) < 8 + shifts:
         raise ValueError(f"image too small for dominant_qf: {img.shape}")
     h, w = img.shape
-    top, left = max(0, (h - max_side) // 2 // 8 * 8), max(0, (w - max_side) // 2 // 8 * 8)
+    top, left = max(0, (h - max_side) // 2 // BLOCK * BLOCK), max(0, (w - max_side) // 2 // BLOCK * BLOCK)
     img = img[top:top + max_side, left:left + max_side]
     qualities = sorted(int(q) for q in qualities)
     if len(qualities) < 3:

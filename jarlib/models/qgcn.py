@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from jarlib.block import BLOCK
 from jarlib.jpeg import quant_table
 from jarlib.models.base import DecodedJpeg, Restorer
 
@@ -40,7 +41,7 @@ def quant_map(tables: Sequence[np.ndarray] | np.ndarray, height: int, width: int
         t = np.asarray(t, dtype=np.float32)
         if t.shape != (8, 8):
             raise ValueError(f"quantization tables must be 8x8, got {t.shape}")
-        reps = (-(-height // 8), -(-width // 8))
+        reps = (-(-height // BLOCK), -(-width // BLOCK))
         planes.append(np.tile(t, reps)[:height, :width] / 255.0)
     return torch.from_numpy(np.stack(planes))
 
