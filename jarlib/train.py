@@ -522,6 +522,15 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
 
 # ----------------------------------------------------------------------------------------- export
 
+def write_history(result: TrainResult) -> Path:
+    """``<out>/history.json`` of a finished (or stopped) run: its config, step and history, written
+    atomically; returns the path."""
+    path = Path(result.config.out) / "history.json"
+    write_text_atomic(path, json.dumps({"config": result.config.to_dict(), "step": result.step,
+                                        "history": result.history}, indent=1))
+    return path
+
+
 # ----------------------------------------------------------------------------------------- CLI
 
 def parse_value(text: str) -> Any:
@@ -569,9 +578,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, TypeError, CheckpointError, DatasetNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    hist = Path(args.out) / "history.json"
-    write_text_atomic(hist, json.dumps({"config": cfg.to_dict(), "step": result.step, "history": result.history},
-                                       indent=1))
+    hist = write_history(result)
     print(f"step {result.step}/{cfg.steps}; checkpoint {result.checkpoint}; history {hist}")
     return 0
 

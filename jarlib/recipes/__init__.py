@@ -38,11 +38,12 @@ def get(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def minutes_per_step(recipe: Recipe, stage: Stage) -> Optional[float]:
+def minutes_per_step(recipe: Recipe, stage: Stage, entries: Optional[dict[str, Any]] = None) -> Optional[float]:
     """Training CPU-minutes per step of ``stage``, from what the zoo recorded for the same network
     (this recipe's entry for a restorer stage of its model, the auxiliary entry for an auxiliary
-    stage), scaled by pixels per step; ``None`` when nothing comparable is recorded."""
-    entries = manifest()
+    stage), scaled by pixels per step; ``None`` when nothing comparable is recorded. ``entries``:
+    the manifest, when the caller has read it already."""
+    entries = manifest() if entries is None else entries
     if stage.auxiliary:
         kind = TRAINERS[stage.network][0]
         rec = next((e for e in entries.values() if e.get("kind") == kind), None)
@@ -70,10 +71,10 @@ def describe(recipe: Recipe, runs: str = "runs") -> list[str]:
     lines = [f"{recipe.name} ({recipe.kind}): {recipe.about}", f"recipe hash {recipe.digest()}"]
     if recipe.needs():
         lines.append("uses zoo models: " + ", ".join(recipe.needs()))
-    total, known = 0.0, True
+    total, known, entries = 0.0, True, manifest()
     for i, s in enumerate(recipe.stages, 1):
         steps = s.train_steps()
-        rate = minutes_per_step(recipe, s)
+        rate = minutes_per_step(recipe, s, entries)
         est = f"~{rate * steps:.0f} CPU-min" if rate is not None else "no recorded rate"
         total += rate * steps if rate is not None else 0.0
         known &= rate is not None

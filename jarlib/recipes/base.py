@@ -48,12 +48,13 @@ class Stage:
 
     def config(self, **extra: Any) -> TrainConfig:
         """The restorer stage's config: preset + overrides + ``extra`` (``init_from`` and ``out``
-        are the builder's to set)."""
+        are the builder's to set; ``extra["model_args"]`` is merged into the stage's own)."""
         if self.auxiliary:
             raise ValueError(f"stage {self.name!r} trains an auxiliary network, not a restorer")
-        over = {**self.overrides, **extra}
-        args = dict(over.pop("model_args", {}))
-        return TrainConfig.from_preset(self.model, self.preset, model_args=args, **over)
+        extra = dict(extra)
+        args = {**self.overrides.get("model_args", {}), **extra.pop("model_args", {})}
+        over = {k: v for k, v in self.overrides.items() if k != "model_args"}
+        return TrainConfig.from_preset(self.model, self.preset, model_args=args, **{**over, **extra})
 
     def train_steps(self) -> int:
         """How many optimizer steps the stage runs."""

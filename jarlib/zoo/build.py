@@ -15,12 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from jarlib.atomic import write_text_atomic
 from jarlib.auxiliary import TRAINERS
 from jarlib.checkpoint import export_weights, load_checkpoint
 from jarlib.pretrained import info, manifest
 from jarlib.recipes import Recipe, Stage, describe, get
-from jarlib.train import train
+from jarlib.train import train, write_history
 from jarlib.zoo.records import EVAL_QFS, add, write_entry
 
 
@@ -75,13 +74,9 @@ def run_stage(recipe: Recipe, stage: Stage, runs: str | Path, overrides: dict[st
         _, _, trainer, _ = TRAINERS[stage.network]
         trainer(out, stage.preset, overrides.get("steps", stage.steps), resume=True, progress=progress)
     else:
-        extra = _restorer_overrides(overrides)
-        args = {**stage.overrides.get("model_args", {}), **extra.pop("model_args", {})}
-        cfg = Stage(stage.name, stage.model, stage.preset, {**stage.overrides, **extra, "model_args": args}).config(
-            init_from=start_of(recipe, stage, runs), out=str(out), progress=progress)
-        result = train(cfg, resume=True)
-        write_text_atomic(out / "history.json", json.dumps(
-            {"config": cfg.to_dict(), "step": result.step, "history": result.history}, indent=1))
+        cfg = stage.config(**_restorer_overrides(overrides), init_from=start_of(recipe, stage, runs), out=str(out),
+                           progress=progress)
+        write_history(train(cfg, resume=True))
     return load_checkpoint(out / "checkpoint.pt")
 
 
