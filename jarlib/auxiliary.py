@@ -24,7 +24,6 @@ import torch
 import torch.nn.functional as F
 from scipy.stats import spearmanr
 from torch import nn
-from tqdm.auto import tqdm
 
 from jarlib.block import BLOCK
 from jarlib.checkpoint import CHECKPOINT_FORMAT, load_checkpoint, save_checkpoint
@@ -34,6 +33,8 @@ from jarlib.jpeg import compress
 from jarlib.models.cqr import LEVELS, RANKER_PRESETS, Ranker, level_of, margin_ranking_loss
 from jarlib.models.dual_priors import CLASSIFIER_PRESETS, GradientClassifier, grad_h, grad_v
 from jarlib.pretrained import load_auxiliary
+from jarlib.progress import bar as progress_bar
+from jarlib.progress import enabled as progress_enabled
 from jarlib.train import set_threads
 
 # ------------------------------------------------------------------------------- the loop
@@ -99,7 +100,7 @@ def train_auxiliary(net: nn.Module, kind: str, config: dict[str, Any],
                                    "scheduler": sched.state_dict(), "history": history})
 
     net.train()
-    bar = tqdm(total=steps, initial=step, disable=not progress, desc=kind, unit="step", file=sys.stdout)
+    bar = progress_bar(total=steps, initial=step, progress=progress and progress_enabled(), desc=kind, unit="step")
     while step < steps:
         t0 = time.perf_counter()
         loss = step_loss(net, np.random.default_rng([int(config["seed"]), step]))

@@ -20,12 +20,13 @@ from jarlib.color import rgb_to_y
 from jarlib.data import load_dataset
 from jarlib.data.degrade import MAX_SHIFT
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
+from jarlib.progress import bar
 
 
 def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset: str | Sequence[tuple[str, np.ndarray]],
                       qfs: Sequence[int] = (10, 20, 30, 40), convention: str = "fbcnn_gray",
                       limit: Optional[int] = None, per_image: bool = False,
-                      also_ssim: Sequence[str] = ()) -> dict[str, Any]:
+                      also_ssim: Sequence[str] = (), progress: Optional[bool] = None) -> dict[str, Any]:
     """Mean PSNR / SSIM / PSNR-B of ``restore`` (and of the JPEG input) per QF.
 
     Args:
@@ -37,6 +38,7 @@ def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset:
         per_image: also return every image's scores.
         also_ssim: more SSIM windows to report as ``ssim_<window>`` (e.g. ``("uniform8",)``: the
             papers disagree on the window, and it moves SSIM by 0.01-0.02).
+        progress: a bar over images x QFs (default on; ``JARLIB_PROGRESS=0`` turns all off).
 
     Returns ``{"10": {"psnr", "ssim", "psnrb", "psnr_jpeg", "ssim_jpeg", "psnrb_jpeg", "seconds"}, ...,
     "images": n}`` (+ ``"per_image"``); ``seconds`` is the mean restore time per image.
@@ -52,9 +54,13 @@ def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset:
         raise ValueError("no images to evaluate")
     result: dict[str, Any] = {"images": len(images)}
     rows = []
+    counter = bar(total=len(qfs) * len(images), desc=f"evaluating on {dataset if isinstance(dataset, str) else 'images'}",
+                  unit="image", progress=progress)
     for q in qfs:
         acc: dict[str, list[float]] = {}
+        counter.set_postfix_str(f"QF {q}")
         for name, clean in images:
+            counter.update()
             data = encode_bytes(clean, int(q))
             jpeg = decode_bytes(data).reshape(clean.shape)
             scored = {"_jpeg": jpeg}
@@ -73,6 +79,7 @@ def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset:
                     rows.append({"image": name, "qf": int(q), "which": "jpeg" if suffix else "model",
                                  **{k: float(v) for k, v in m.items()}})
         result[str(q)] = {k: float(np.mean(v)) for k, v in acc.items()}
+    counter.close()
     if per_image:
         result["per_image"] = rows
     return result
@@ -80,7 +87,8 @@ def evaluate_restorer(restore: Optional[Callable[[bytes], np.ndarray]], dataset:
 
 def evaluate_double(restore: Optional[Callable[[bytes], np.ndarray]], dataset: str | Sequence[tuple[str, np.ndarray]],
                     pairs: Sequence[tuple[int, int]], shift: tuple[int, int] = (4, 4),
-                    convention: str = "fbcnn_gray", limit: Optional[int] = None) -> dict[str, Any]:
+                    convention: str = "fbcnn_gray", limit: Optional[int] = None,
+                    progress: Optional[bool] = None) -> dict[str, Any]:
     """Like :func:`evaluate_restorer`, on FBCNN's non-aligned double JPEG (paper §3.3, Table 3).
 
     Each clean image is compressed at QF1, its first ``shift = (i, j)`` rows and columns are
@@ -99,9 +107,12 @@ def evaluate_double(restore: Optional[Callable[[bytes], np.ndarray]], dataset: s
     if not images:
         raise ValueError("no images to evaluate")
     result: dict[str, Any] = {"images": len(images)}
+    counter = bar(total=len(pairs) * len(images), desc="evaluating double JPEG", unit="image", progress=progress)
     for q1, q2 in pairs:
         acc: dict[str, list[float]] = {}
+        counter.set_postfix_str(f"QF {q1} then {q2}")
         for _, clean in images:
+            counter.update()
             ref = np.ascontiguousarray(clean[i:, j:])
             data = encode_bytes(np.ascontiguousarray(compress(clean, int(q1))[i:, j:]), int(q2))
             scored = {"_jpeg": decode_bytes(data).reshape(ref.shape)}
@@ -111,12 +122,14 @@ def evaluate_double(restore: Optional[Callable[[bytes], np.ndarray]], dataset: s
                 for k, v in metrics.evaluate(ref, img, convention).items():
                     acc.setdefault(k + suffix, []).append(float(v))
         result[f"{q1},{q2}"] = {k: float(np.mean(v)) for k, v in acc.items()}
+    counter.close()
     return result
 
 
 def qf_prediction_error(predict_qf: Callable[[bytes], float], dataset: str | Sequence[tuple[str, np.ndarray]],
                         qfs: Sequence[int] = tuple(range(10, 91, 10)), limit: Optional[int] = None,
-                        mode: Optional[str] = None, pairs: bool = False) -> dict[str, Any]:
+                        mode: Optional[str] = None, pairs: bool = False,
+                        progress: Optional[bool] = None) -> dict[str, Any]:
     """How well a QF predictor reads the quality (FBCNN §3.2; the zoo records it for FBCNN models).
 
     Every image compressed (Pillow) at every QF in ``qfs`` and handed to ``predict_qf`` as JPEG bytes
@@ -132,7 +145,8 @@ def qf_prediction_error(predict_qf: Callable[[bytes], float], dataset: str | Seq
     if not images:
         raise ValueError("no images to evaluate")
     truth = np.array([q for _ in images for q in qfs], dtype=np.float64)
-    guess = np.array([float(predict_qf(encode_bytes(clean, q))) for _, clean in images for q in qfs])
+    jobs = bar([(clean, q) for _, clean in images for q in qfs], desc="predicting QFs", unit="file", progress=progress)
+    guess = np.array([float(predict_qf(encode_bytes(clean, q))) for clean, q in jobs])
     error = np.abs(guess - truth)
     result: dict[str, Any] = {
         "qfs": qfs, "images": len(images), "mae": round(float(error.mean()), 3),

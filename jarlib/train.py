@@ -47,7 +47,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from jarlib import models as model_registry
 from jarlib.atomic import write_text_atomic
@@ -61,6 +60,8 @@ from jarlib.data.registry import DatasetNotFoundError
 from jarlib.evaluation import evaluate_restorer
 from jarlib.models.base import resolve_device
 from jarlib.pretrained import initial_weights, load_auxiliary
+from jarlib.progress import bar as progress_bar
+from jarlib.progress import enabled as progress_enabled
 
 __all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "TrainConfig", "TrainResult", "export_state", "export_weights",
            "load_checkpoint", "save_checkpoint", "train"]
@@ -363,7 +364,7 @@ def validate(model: nn.Module, images: Sequence[tuple[str, np.ndarray]], qfs: Se
     if not images:
         return {}
     convention = "fbcnn_color" if images[0][1].ndim == 3 else "fbcnn_gray"
-    scores = evaluate_restorer(model.restore, images, qfs, convention)
+    scores = evaluate_restorer(model.restore, images, qfs, convention, progress=False)
     return {str(q): {k: scores[str(q)][k] for k in ("psnr", "ssim", "psnr_jpeg", "ssim_jpeg")} for q in qfs}
 
 
@@ -473,8 +474,8 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         history["val"].append(entry)
         model.train()
 
-    bar = tqdm(total=cfg.steps, initial=step, disable=not cfg.progress, desc=f"{cfg.model}", unit="step",
-               dynamic_ncols=True, file=sys.stdout)
+    bar = progress_bar(total=cfg.steps, initial=step, progress=cfg.progress and progress_enabled(), desc=f"{cfg.model}",
+                       unit="step")
     model.train()
     while step < end:
         t0 = time.perf_counter()

@@ -3,7 +3,6 @@ and at inference, the stages, the classifier training and the engine."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from skimage import data
