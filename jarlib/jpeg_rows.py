@@ -52,10 +52,10 @@ DATASET_OF: dict[tuple[str, str], tuple[str, str]] = {
 NOT_REPRODUCED: dict[tuple[str, str, str], str] = {
     ("qgcn", "Table II", "LIVE1"):
         "encoded with IJG libjpeg 9b (the Pillow of 2020); today's Pillow/libjpeg-turbo colour "
-        "JPEGs read 0.09-0.12 dB higher PSNR (PAPERS.md §1.5)",
+        "JPEGs read 0.09-0.12 dB higher PSNR (docs/conventions.md)",
     ("qgcn", "Table II", "BSDS500"):
         "encoded with IJG libjpeg 9b (the Pillow of 2020); today's Pillow/libjpeg-turbo colour "
-        "JPEGs read 0.09-0.12 dB higher PSNR (PAPERS.md §1.5)",
+        "JPEGs read 0.09-0.12 dB higher PSNR (docs/conventions.md)",
     ("fbcnn", "Table 2", "ICB"):
         "no data: the ICB set is not among the project's data sets",
 }
