@@ -14,7 +14,7 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 CHECK_PYTHON = v=$$($(PYTHON) -c 'import sys; print(sys.version.split()[0]); sys.exit(sys.version_info < (3, 10))' 2>/dev/null) \
 	|| { echo "jarlib needs Python >= 3.10 (3.11 recommended); PYTHON=$(PYTHON) is $${v:-not a working python} (e.g. make setup PYTHON=python3.11)" >&2; exit 1; }
 
-.PHONY: setup check-python tutorial test test-fast data strip clean-venv
+.PHONY: setup check-python tutorial explorer book test test-fast data strip clean-venv
 
 setup: $(STAMP)
 
@@ -32,6 +32,15 @@ $(STAMP): pyproject.toml
 
 tutorial: setup
 	$(VENV)/bin/jupyter lab $(ROOT_ARGS) $(JUPYTER_ARGS) --notebook-dir=notebooks notebooks/00_jpeg_from_scratch.ipynb
+
+# The explorer (notebook 91) as a web page, without the code: Voila on http://localhost:8866
+explorer: setup
+	cd notebooks && ../$(VENV)/bin/voila 91_explorer.ipynb $(JUPYTER_ARGS)
+
+# The course book: every notebook run at its defaults (cached: a rebuild re-runs only the notebooks
+# that changed), as a static site in build/book/_build/html (tools/book.py; offline).
+book: setup
+	$(PY) tools/book.py
 
 test: setup
 	$(PY) -m pytest

@@ -7,7 +7,8 @@ difference maps on one colour scale, and the PSNR of each. For an FBCNN model th
 the quality its controller is given (paper Fig. 4). An uploaded JPEG is restored as it is (there
 is no original to compare with).
 
-The logic is plain functions (:func:`degrade`, :func:`restore_all`, :func:`render`) and the
+The logic is plain functions (:func:`degrade`, :func:`restore_all`, :func:`render`, and
+:func:`picture`, all three for one scene without widgets) and the
 :class:`Explorer`'s ``update``, which tests call directly; the ipywidgets wiring is thin. Served as
 a standalone page with Voilà: ``voila notebooks/91_explorer.ipynb`` (README).
 """
@@ -150,6 +151,16 @@ def render(reference: Optional[np.ndarray], panels: Mapping[str, np.ndarray], sc
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+def picture(clean: np.ndarray, scene: Scene, models: Mapping[str, Any]) -> tuple[Figure, str]:
+    """The explorer's figure and caption for ``clean`` compressed as ``scene`` says, restored by
+    ``models`` (name -> model, for ``scene.models``), with no widget involved: what a static notebook
+    cell, a saved copy or a Voilà page shows (``display(fig)``), and what a test checks."""
+    data, reference = degrade(np.asarray(clean), scene)
+    panels = restore_all(data, scene, {m: models[m] for m in scene.models})
+    caption = describe(scene)
+    return render(reference, panels, scene, caption), caption
 
 
 def describe(scene: Scene, uploaded_jpeg: bool = False) -> str:
@@ -296,7 +307,8 @@ class Explorer:
             self._paused = False
 
     def draw(self) -> Optional[Figure]:
-        """The figure for the current values, with the status line set; shown nowhere (display it,
+        """The figure for the current values, with the status line set (the caption and each panel's
+        PSNR when the original is known); shown nowhere (display it,
         or let ``update`` put it on the page). Errors go to the status line and give ``None``."""
         try:
             reference, panels, scene, caption = self.compute()
@@ -304,7 +316,9 @@ class Explorer:
         except (ValueError, RuntimeError, KeyError) as exc:
             self.status.value = f"<b>cannot show this</b>: {exc}"
             return None
-        self.status.value = caption
+        psnrs = {k: v for k, v in scores(reference, panels).items() if v is not None}
+        self.status.value = caption + ("" if not psnrs else
+                                       " · PSNR " + ", ".join(f"{k} {v:.2f} dB" for k, v in psnrs.items()))
         self.figure = fig
         return fig
 

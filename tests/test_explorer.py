@@ -110,3 +110,18 @@ def test_paused_controls_do_not_redraw_and_draw_leaves_the_page_alone(ui):
     assert "JPEG QF 30" in ui.status.value and "FBCNN told QF 12" in ui.status.value
     ui.qf.value = 40                      # not paused: the callback redraws into the page
     assert calls == ["clear"]
+
+
+def test_picture_draws_one_scene_without_widgets(models):
+    """What notebook 91's static cells (and the course book) show: no widget is created or touched."""
+    img = data.camera()[:96, :120]
+    fig, caption = E.picture(img, E.Scene(qf=10, double=True, qf1=30, shift=(2, 2), models=("dcsc_gray",)), models)
+    assert caption == "JPEG QF 30, shift (2, 2), JPEG QF 10"
+    t = titles(fig)
+    assert any("JPEG" in x and "dB" in x for x in t) and any(x.startswith("dcsc_gray") for x in t)
+    fig2, caption2 = E.picture(img, E.Scene(qf=20, models=("tiny_fbcnn",), fbcnn_qf=60), models)
+    assert caption2.endswith("FBCNN told QF 60")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    plt.close(fig2)

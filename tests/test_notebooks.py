@@ -16,7 +16,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-SMOKE_OVERRIDES: dict[str, dict] = {}  # per-notebook extra parameters, keyed by file stem
 
 
 def _ids(paths):
@@ -44,15 +43,10 @@ def test_notebook_is_clean_and_parameterised(path: Path):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_notebook_runs_in_smoke_mode(path: Path, tmp_path: Path):
-    papermill = pytest.importorskip("papermill")
-    params = {"SMOKE": True, **SMOKE_OVERRIDES.get(path.stem, {})}
-    out = tmp_path / path.name
-    papermill.execute_notebook(
-        str(path), str(out), parameters=params, cwd=str(NOTEBOOK_DIR), kernel_name="python3",
-        execution_timeout=900, progress_bar=False, log_output=False,
-    )
-    executed = json.loads(out.read_text())
+def test_notebook_runs_in_smoke_mode(path: Path, smoke_run):
+    """(``smoke_run`` in tests/conftest.py: papermill with ``SMOKE = True`` plus the notebook's
+    ``SMOKE_OVERRIDES`` there; tests/test_book.py builds the course book from the same runs.)"""
+    executed = json.loads(smoke_run(path).read_text())
     for cell in executed["cells"]:
         for output in cell.get("outputs", []):
             assert output.get("output_type") != "error", f"error output in {path.name}: {output.get('ename')}"
@@ -137,3 +131,27 @@ def test_the_install_cell_clones_and_installs_only_where_jarlib_is_missing(monke
     assert calls[0][:4] == ["git", "clone", "--depth", "1"] and calls[0][4] == colab.repository()
     assert calls[1][1:] == ["-m", "pip", "install", "-q", "-e", "jarlib"]
     assert Path(os.getcwd()) == tmp_path / "jarlib" / "notebooks"
+
+
+def test_every_notebook_was_timed_within_the_course_budget():
+    """The committed ``notebook_times.csv`` (``python benchmarks/notebook_times.py``) has every notebook,
+    each within the budget of a lecture slot at its defaults; the titles quote it (canonical test above)."""
+    colab = _colab()
+    times = colab.measured_times()
+    missing = [p.stem for p in NOTEBOOKS if p.stem not in times]
+    assert not missing, f"not timed: {missing}: run python benchmarks/notebook_times.py {' '.join(missing)}"
+    over = {s: r["seconds"] for s, r in times.items() if float(r["seconds"]) > float(r["budget_s"])}
+    assert not over, f"over the {BUDGET_S} s budget at their defaults: {over}"
+    assert set(times) <= {p.stem for p in NOTEBOOKS}, "notebook_times.csv has rows of notebooks that are gone"
+
+
+BUDGET_S = 300
+
+
+def test_the_course_plan_quotes_the_measured_times():
+    colab = _colab()
+    text = colab.COURSE.read_text(encoding="utf-8")
+    assert colab.course_with_times(text, colab.measured_times()) == text, \
+        "docs/course.md's times differ from benchmarks/results/notebook_times.csv: run `make strip`"
+    for p in NOTEBOOKS:
+        assert f"](../notebooks/{p.name})" in text, f"docs/course.md does not list {p.name}"
