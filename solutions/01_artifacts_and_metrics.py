@@ -115,7 +115,7 @@ def exercise_3(smoke: bool) -> None:
             assert len({round(v, 9) for v in score.values()}) == 1, "sides that are multiples of 8: all counts agree"
         else:
             assert score["integer"] < score["fractional"] < score["exact"]
-    print("Classic5's images are 256x256 and 512x512: W/8 is a whole number and every count agrees.\n"
+    print("Where both sides are multiples of 8 (Classic5), W/8 is a whole number and every count agrees.\n"
           "BSDS500's 481x321: 60 boundary columns are summed, but MATLAB counts 59.125 and W // 8 - 1 = 59.")
 
 
