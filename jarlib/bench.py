@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import statistics
 import sys
 import time
@@ -335,6 +336,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         write_csv(rows, out)
         write_text_atomic(out.with_suffix(".md"), summary(rows))
 
+    if args.quiet:
+        os.environ["JARLIB_PROGRESS"] = "0"     # the evaluations' bars too (jarlib.progress)
     try:
         if args.retime:
             if not previous:

@@ -105,18 +105,44 @@ def test_build_a_one_stage_model_end_to_end(private_zoo, tmp_path, capsys):
             "--set", *(f"{k}={v}" for k, v in QUICK.items())]
     assert zoo.main(args) == 0
     e = zoo.info("dcsc_gray")
-    assert e["recipe"] == {"name": "dcsc_gray", "hash": RECIPES["dcsc_gray"].digest(), "stages": ["train"]}
-    assert e["training"]["steps"] == 2 and e["training"]["config"]["out"] == str(runs / "dcsc_gray" / "train")
+    (stage,) = [s.name for s in RECIPES["dcsc_gray"].stages]
+    assert e["recipe"] == {"name": "dcsc_gray", "hash": RECIPES["dcsc_gray"].digest(), "stages": [stage]}
+    assert e["training"]["steps"] == 2 and e["training"]["config"]["out"] == str(runs / "dcsc_gray" / stage)
     assert e["command"].startswith("python -m jarlib.zoo build dcsc_gray --set steps=2")
     assert e["metrics"]["classic5"]["images"] == 5 and e["sha256"] == zoo.sha256(private_zoo / e["file"])
     assert zoo.load("dcsc_gray", "cpu").num_parameters() == e["parameters"]
     capsys.readouterr()
     assert zoo.main(args) == 2                                   # it exists: replaced only when asked
     assert "--replace" in capsys.readouterr().err
-    ckpt = runs / "dcsc_gray" / "train" / "checkpoint.pt"
+    ckpt = runs / "dcsc_gray" / stage / "checkpoint.pt"
     before = load_checkpoint(ckpt)["seconds"]
     assert zoo.main([*args, "--replace"]) == 0                   # the finished stage is not trained again
-    assert load_checkpoint(ckpt)["seconds"] == before and "train: done" in capsys.readouterr().out
+    assert load_checkpoint(ckpt)["seconds"] == before and f"{stage}: done" in capsys.readouterr().out
+
+
+def test_an_interrupted_add_leaves_the_zoo_as_it_was(private_zoo, tmp_path, monkeypatch):
+    """The new weights are measured before they replace the old: stopping the measurement (Ctrl-C, a
+    crash) leaves the old file, its manifest entry and no stray file."""
+    from jarlib.zoo import records
+
+    runs = tmp_path / "runs"
+    zoo.build("dcsc_gray", runs, QUICK, sets=["classic5"], qfs=(10,), progress=False)
+    before = (zoo.info("dcsc_gray"), (private_zoo / "weights" / "dcsc_gray.pt").read_bytes())
+    ckpt = next((runs / "dcsc_gray").glob("*/checkpoint.pt"))
+    state = load_checkpoint(ckpt)
+    state["model"] = {k: v + 1 if v.is_floating_point() else v for k, v in state["model"].items()}
+    other = tmp_path / "other.pt"
+    torch.save(state, other)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(records, "evaluate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        zoo.add("dcsc_gray", other, "python -m jarlib.zoo build dcsc_gray", sets=["classic5"], qfs=(10,))
+    assert (zoo.info("dcsc_gray"), (private_zoo / "weights" / "dcsc_gray.pt").read_bytes()) == before
+    assert sorted(p.name for p in (private_zoo / "weights").iterdir()) == ["dcsc_gray.pt"]
+    zoo.load("dcsc_gray", "cpu")                                    # still loads: file and SHA-256 agree
 
 
 def test_build_a_model_with_its_auxiliary_network(private_zoo, tmp_path, monkeypatch):

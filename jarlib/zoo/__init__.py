@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any, Optional, Sequence
 
@@ -128,6 +129,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 if not eq:
                     raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
                 overrides[key] = parse_value(value)
+            if args.quiet:
+                os.environ["JARLIB_PROGRESS"] = "0"     # the evaluations' bars too (jarlib.progress)
             if args.dry_run:
                 print("\n".join(dry_run(args.name, args.runs)))
             else:

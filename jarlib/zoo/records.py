@@ -64,6 +64,26 @@ def write_entry(name: str, entry: dict[str, Any]) -> None:
     _write_json_atomic(manifest_path(), {**manifest(), name: entry})
 
 
+def _staged(name: str) -> Path:
+    """Where ``zoo add`` writes a model's new weights while it measures them: beside the zoo's file,
+    published (renamed over it) only with the finished entry, so an interrupted add leaves the zoo
+    as it was."""
+    return zoo_dir() / "weights" / f".{name}.pt.new"
+
+
+def _stored_weights(model: torch.nn.Module, path: Path) -> torch.nn.Module:
+    """``model`` with the weights of the zoo file ``path`` (fp16 as stored, loaded to fp32)."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model
+
+
+def _publish(name: str, staged: Path, entry: dict[str, Any]) -> None:
+    """Move the measured weights into place, then write their manifest entry (both atomic)."""
+    os.replace(staged, zoo_dir() / entry["file"])
+    write_entry(name, entry)
+
+
 def add_auxiliary(name: str, checkpoint: str | os.PathLike, command: str, half: bool = True) -> dict[str, Any]:
     """Export a checkpoint of an auxiliary network (its ``kind`` in :data:`AUXILIARY`) into the
     zoo, measured by its module's function on the fp16 weights (and on fp32, to record what fp16
@@ -80,11 +100,11 @@ def _add_auxiliary(name: str, state: dict[str, Any], command: str, half: bool) -
     measure = MEASURES[kind]
     fp32.load_state_dict(state["model"])
     fp32.eval()
-    rel = f"weights/{name}.pt"
-    run = export_state(state, zoo_dir() / rel, half=half)
+    rel, staged = f"weights/{name}.pt", _staged(name)
+    run = export_state(state, staged, half=half)
     entry: dict[str, Any] = {
         "kind": kind, "model": kind, "model_args": args, "in_channels": 1, "file": rel,
-        "sha256": sha256(zoo_dir() / rel), "bytes": (zoo_dir() / rel).stat().st_size,
+        "sha256": sha256(staged), "bytes": staged.stat().st_size,
         "dtype": "float16" if half else "float32", "parameters": sum(p.numel() for p in fp32.parameters()),
         "training": {"data": "bsds500_train", "mode": "gray", "steps": run["step"],
                      "cpu_minutes": round(run["seconds"] / 60, 1), "threads": torch.get_num_threads(),
@@ -93,10 +113,12 @@ def _add_auxiliary(name: str, state: dict[str, Any], command: str, half: bool) -
         "curve": [{"step": h["step"], "cpu_minutes": round(h["seconds"] / 60, 2), "loss": round(h["loss"], 4)}
                   for h in state["history"]["train"]],
     }
-    write_entry(name, entry)
-    entry["metrics"] = measure(load(name, "cpu"))
-    entry["fp32_metrics"] = measure(fp32)
-    write_entry(name, entry)
+    try:
+        entry["metrics"] = measure(_stored_weights(build_auxiliary(kind, args), staged).eval())
+        entry["fp32_metrics"] = measure(fp32)
+        _publish(name, staged, entry)
+    finally:
+        staged.unlink(missing_ok=True)
     return entry
 
 
@@ -176,6 +198,9 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
         qfs: Sequence[int] = EVAL_QFS, half: bool = True) -> dict[str, Any]:
     """Export a training checkpoint into the zoo as ``weights/<name>.pt`` and write its manifest entry.
 
+    The weights are measured before they are published: an add that is interrupted (or fails) leaves
+    the zoo's file and entry as they were.
+
     Measures the model on ``sets`` (default: :func:`default_sets`) at ``qfs``, and the fp32
     checkpoint against the stored fp16 weights at the first QF (``fp16_psnr_change``, on Classic5
     when measured, else the last set), so the manifest shows what fp16 storage costs; ``check``
@@ -187,13 +212,13 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     cfg = TrainConfig.from_dict(state["config"])
     in_channels = 1 if cfg.mode == "gray" else 3
     fp32 = ready(restorer_of(state), "cpu")
-    rel = f"weights/{name}.pt"
-    run = export_state(state, zoo_dir() / rel, half=half)
+    rel, staged = f"weights/{name}.pt", _staged(name)
+    run = export_state(state, staged, half=half)
     before = earlier_cpu_minutes(cfg.init_from)
     started = init_weights(cfg.init_from)
     entry: dict[str, Any] = {
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
-        "file": rel, "sha256": sha256(zoo_dir() / rel), "bytes": (zoo_dir() / rel).stat().st_size,
+        "file": rel, "sha256": sha256(staged), "bytes": staged.stat().st_size,
         "dtype": "float16" if half else "float32", "parameters": fp32.num_parameters(),
         **frozen_parameters(fp32),
         "training": {"data": cfg.train_set, "mode": cfg.mode, "qf_range": list(cfg.qf_range),
@@ -212,8 +237,17 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
                       f"to {cfg.val_crop}x{cfg.val_crop}, PSNR on {'RGB' if in_channels == 3 else 'Y'}; "
                       "cpu_minutes = training time only",
     }
-    write_entry(name, {**entry, "metrics": {}})
-    model = load(name, "cpu")
+    try:
+        _measure(entry, ready(_stored_weights(restorer_of(state), staged), "cpu"), fp32, in_channels, sets, qfs)
+        _publish(name, staged, entry)
+    finally:
+        staged.unlink(missing_ok=True)
+    return entry
+
+
+def _measure(entry: dict[str, Any], model: Any, fp32: Any, in_channels: int, sets: Optional[Sequence[str]],
+             qfs: Sequence[int]) -> None:
+    """:func:`add`'s measurements of the stored (fp16) ``model``, into ``entry``."""
     sets = list(sets or default_sets(in_channels))
     entry["metrics"] = evaluate(model, sets, qfs)
     check = sets[-1] if "classic5" not in sets else "classic5"
@@ -227,5 +261,3 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     quick = evaluate_restorer(model.restore, check, (qfs[0],), convention_for(check), limit=CHECK_IMAGES)[str(qfs[0])]
     entry["check"] = {"set": check, "qf": qfs[0], "images": CHECK_IMAGES,
                       **{k: round(quick[k], 4) for k in ("psnr", "ssim", "psnrb")}}
-    write_entry(name, entry)
-    return entry
