@@ -13,7 +13,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 book = pytest.importorskip("book", reason="tools/book.py")   # tools/ is not a package
 
-pytestmark = pytest.mark.notebook
+
+
+def test_saved_progress_bars_become_what_jupyter_shows():
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "stream", "name": "stderr", "text": "eval:   0%|  | 0/4\reval:  50%|  | 2/4"},
+        {"output_type": "stream", "name": "stderr", "text": "\reval: 100%|##| 4/4\n"},
+        {"output_type": "stream", "name": "stdout", "text": "PSNR 30.1\n"},
+        {"output_type": "display_data", "data": {"text/plain": "<Figure>"}}]}]}
+    outs = book.clean_outputs(nb)["cells"][0]["outputs"]
+    assert outs[0]["text"] == "eval: 100%|##| 4/4\n" and outs[1]["text"] == "PSNR 30.1\n"
+    assert [o["output_type"] for o in outs] == ["stream", "stream", "display_data"]
 
 
 def test_the_table_of_contents_lists_every_notebook_in_course_order():
@@ -37,12 +47,14 @@ def _shown_images(browser) -> int:
         "return [...document.querySelectorAll('main img')].filter(i => i.complete && i.naturalWidth > 0).length")
 
 
+@pytest.mark.notebook
 def test_the_book_builds_with_every_notebook_and_the_course_plan(site: Path):
     for stem in book.toc_notebooks():
         assert (site / "notebooks" / f"{stem}.html").is_file(), stem
     assert (site / "docs" / "course.html").is_file() and (site / "docs" / "conventions.html").is_file()
 
 
+@pytest.mark.notebook
 def test_a_lesson_page_shows_its_figures(site: Path, browser, tmp_path: Path):
     browser.get((site / "notebooks" / "01_artifacts_and_metrics.html").as_uri())
     assert "artifacts" in browser.title.lower()
@@ -53,6 +65,7 @@ def test_a_lesson_page_shows_its_figures(site: Path, browser, tmp_path: Path):
     browser.save_screenshot(str(tmp_path / "book_01.png"))
 
 
+@pytest.mark.notebook
 def test_a_results_page_shows_a_table_and_a_figure(site: Path, browser, tmp_path: Path):
     browser.get((site / "notebooks" / "90_benchmark.html").as_uri())
     rows = browser.execute_script("return document.querySelectorAll('main table tr').length")
