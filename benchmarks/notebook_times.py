@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("notebooks", nargs="*", help="stems (e.g. 13_fbcnn); default: all")
     p.add_argument("--check", action="store_true", help=f"exit 1 when a notebook takes over {BUDGET_S} s")
+    p.add_argument("--out", type=Path, default=OUT, help="the CSV to write (default: benchmarks/results/)")
     p.add_argument("--repeat", type=int, default=1, metavar="N",
                    help="run each notebook N times in a row (a hang fails the run); the row keeps the slowest")
     args = p.parse_args(argv)
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.notebooks:
         paths = [q for q in paths if q.stem in args.notebooks]
-    rows = read()
+    rows = read(args.out)
     for path in paths:
         runs = []
         for k in range(max(1, args.repeat)):
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             r = runs[-1]
             print(f"{r['seconds']:.0f} s (longest cell #{r['longest_cell']}: {r['longest_cell_seconds']:.0f} s)")
         rows[path.stem] = {**max(runs, key=lambda r: r["seconds"]), "runs": len(runs)}
-        write(rows)
+        write(rows, args.out)
     over = [n for n, r in rows.items() if float(r["seconds"]) > BUDGET_S]
     if over:
         print(f"over {BUDGET_S} s: {', '.join(over)}")
