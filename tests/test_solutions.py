@@ -25,10 +25,10 @@ def _markdown(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_ends_with_exercises_hints_and_references(path: Path):
     cells = _markdown(path)
-    exercises = [c for c in cells if re.match(r"#+ Exercises", c.lstrip())]
+    exercises = [c[re.search(r"^#+ Exercises", c, re.M).start():] for c in cells if re.search(r"^#+ Exercises", c, re.M)]
     assert exercises, f"{path.name} has no '## Exercises' section"
     assert "<summary>Hint" in exercises[-1], f"{path.name}: its exercises have no hints (<details><summary>Hint)"
-    assert any(re.match(r"#+ References", c.lstrip()) for c in cells), f"{path.name} has no References section"
+    assert any(re.search(r"^#+ References", c, re.M) for c in cells), f"{path.name} has no References section"
     assert (ROOT / "solutions" / f"{path.stem}.py").is_file(), f"no solutions/{path.stem}.py for {path.name}"
     for text in cells:
         assert "PAPERS.md" not in text, f"{path.name} cites PAPERS.md, which is not in the repository"
