@@ -1,7 +1,7 @@
 """Setup check: ``python -m jarlib.check`` (run by ``make setup``).
 
 Prints the versions that matter for reproducing the papers' numbers (Pillow's JPEG library above
-all: libjpeg-turbo reproduces the FBCNN tables, PAPERS.md §1.1), whether CUDA is available, the
+all: libjpeg-turbo reproduces the FBCNN tables, docs/conventions.md), whether CUDA is available, the
 data root and the sets found there (the missing ones with the command that fetches them), and whether
 the bundled sample images load. Exit status 0 even when data are missing; non-zero only when an
 import fails.

@@ -4,7 +4,7 @@ Two different "YCbCr"s matter in this project:
 
 - **JFIF YCbCr** (full range, what a JPEG file stores): used by the codec in ``jarlib.jpeg``.
 - **MATLAB ``rgb2ycbcr`` luma** (BT.601 studio swing, Y in [16, 235]): what the papers call "Y"
-  and evaluate on (PAPERS.md §1.1). ``LIVE1/gray`` is exactly this Y. Pillow's ``convert("L")``
+  and evaluate on (docs/conventions.md). ``LIVE1/gray`` is exactly this Y. Pillow's ``convert("L")``
   is a *different*, full-range luma: do not use it for evaluation (−0.75 dB on LIVE1 QF10).
 """
 
@@ -78,7 +78,7 @@ def rgb_to_y(rgb: ArrayOrTensor) -> ArrayOrTensor:
     - numpy (H, W, 3) float in [0, 255] -> (H, W) float64, not rounded.
     - torch (..., 3, H, W) float in [0, 1] -> (..., 1, H, W) float in [16/255, 235/255], not rounded.
 
-    Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 with R, G, B in [0, 255] (PAPERS.md §1.1).
+    Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255 with R, G, B in [0, 255] (docs/conventions.md).
     """
     if _is_tensor(rgb):
         import torch

@@ -2,7 +2,7 @@
 
 A paper's JPEG row scores the decoded JPEG input against the ground truth. Reproducing it to the
 printed precision pins down the whole evaluation pipeline (Y definition, encoder, SSIM window,
-PSNR-B formula, test split) before any model is compared with the paper (PAPERS.md §1.2, §1.5).
+PSNR-B formula, test split) before any model is compared with the paper (docs/conventions.md).
 
 ==================  ============================  ======================================  ================
 paper, table        data sets (ours)              inputs                                  convention

@@ -11,7 +11,7 @@ Arguments are always ``(reference, test)``; inputs are never modified. Two kinds
 Both kinds share one implementation, so they agree to rounding (``tests/test_metrics.py``).
 Colour images are scored per channel and averaged (SSIM) or over all channels at once (PSNR).
 
-The conventions each paper uses (PAPERS.md §1.5). Every row was checked against the papers'
+The conventions each paper uses (docs/conventions.md). Every row was checked against the papers'
 "JPEG (no restoration)" rows (``jarlib.jpeg_rows``, ``benchmarks/paper_jpeg_rows.py``):
 
 ================  ==========================  =======  ================  ===================================
@@ -31,11 +31,12 @@ Y is always MATLAB ``rgb2ycbcr`` luma (:func:`jarlib.color.rgb_to_y`), never Pil
   identical to ``skimage.metrics.structural_similarity(gaussian_weights=True, sigma=1.5,
   use_sample_covariance=False)``).
 - **uniform8**: 8x8 uniform window of the ARCNN MATLAB script ``compute_errors.m`` (QGCN, the DCSC
-  erratum, Dual priors). It reads 0.013-0.021 higher than gaussian11 on JPEG inputs (PAPERS.md §1.3).
+  erratum, Dual priors). It reads 0.013-0.021 higher than gaussian11 on JPEG inputs (docs/conventions.md).
 - Both: "valid" region only (no padding), K1 = 0.01, K2 = 0.03, population (co)variances.
 - **PSNR-B** (Yim & Bovik 2011): 10 log10(R^2 / (MSE + BEF)), the blocking-effect factor BEF computed
   on the *test* image with MATLAB ``compute_bef``'s fractional boundary counts N_hb = H (W/8 - 1),
-  N_vb = W (H/8 - 1) (KAIR's integer counts read up to +0.13 dB on BSDS500).
+  N_vb = W (H/8 - 1) (exact counts read higher on BSDS500, whose sides are not whole blocks;
+  docs/conventions.md, The JPEG baseline).
 
 .. [1] QGCN's colour JPEG rows were made with the IJG libjpeg 9b of their day; today's Pillow
    (libjpeg-turbo) reads 0.09-0.12 dB higher, so they do not reproduce (``jarlib.jpeg_rows``).
@@ -262,7 +263,7 @@ def ssim(reference: Image, test: Image, window: str = "gaussian11", data_range: 
 
     window: ``"gaussian11"`` (FBCNN, KAIR, Wang et al.'s ``ssim_index`` default) or ``"uniform8"``
     (ARCNN ``compute_errors.m``: QGCN, DCSC erratum, Dual priors). Never mix the two in one table:
-    uniform8 reads 0.013-0.021 higher on JPEG inputs (PAPERS.md §1.3).
+    uniform8 reads 0.013-0.021 higher on JPEG inputs (docs/conventions.md).
     """
     ref, tst, r = _planes(reference, test, data_range)
     taps = ssim_kernel1d(window)

@@ -26,7 +26,7 @@ PAPER_SET_NAMES = {
     "dualpriors": {"classic5": "Classic5", "live1_gray": "LIVE1", "bsds500_val": "BSD500"},
 }
 """How each paper names our data sets (a set missing here is not in that paper's tables):
-"BSDS500" is the 200 test images for FBCNN and QGCN, the 100 val images for the others (PAPERS.md)."""
+"BSDS500" is the 200 test images for FBCNN and QGCN, the 100 val images for the others (docs/conventions.md, Test sets)."""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Every degradation, dataset and evaluation goes through :func:`compress` (or :func:`encode_bytes`
 and :func:`decode_bytes`), so the whole project uses the encoder that reproduces the papers'
-JPEG rows (PAPERS.md §1.1: Pillow is pixel-identical to the MATLAB encoder for gray images).
+JPEG rows (docs/conventions.md: Pillow is pixel-identical to the MATLAB encoder for gray images).
 """
 
 from __future__ import annotations

@@ -109,8 +109,9 @@ def with_run_time(nb: dict, notebook: str, times: dict[str, dict[str, str]]) -> 
     paragraphs = "".join(nb["cells"][0]["source"]).split("\n\n")
     new = run_time_paragraph(Path(notebook).stem, times)
     for i, par in enumerate(paragraphs):
-        if RUN_TIME in par:
-            before = par[:par.index(RUN_TIME)].rstrip()
+        found = next((m for m in (RUN_TIME, "**Run time:**") if m in par), None)
+        if found:
+            before = par[:par.index(found)].rstrip()
             paragraphs[i:i + 1] = [before, new] if before else [new]
             break
     else:
