@@ -27,4 +27,4 @@ def bar(iterable: Optional[Iterable[Any]] = None, *, total: Optional[int] = None
     """``tqdm(iterable, ...)`` on stderr, shown when :func:`enabled` says so; refreshed at least
     every 2 s so a slow item still moves the clock."""
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled(progress), file=sys.stderr,
-                mininterval=0.5, maxinterval=2.0, dynamic_ncols=True, leave=True, **kwargs)
+                mininterval=0.5, maxinterval=2.0, dynamic_ncols=True, **{"leave": True, **kwargs})

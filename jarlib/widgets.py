@@ -13,6 +13,8 @@ Taught in ``notebooks/01_artifacts_and_metrics.ipynb`` and ``13_fbcnn.ipynb``.
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
@@ -123,18 +125,33 @@ def render_qf_explorer(img: np.ndarray, qf: int, box: Box | None = None,
     return fig
 
 
+def figure_output(fig: Figure) -> dict:
+    """``fig`` as a Jupyter ``display_data`` output (PNG, base64), for an ``Output`` widget's
+    ``outputs``. Set directly rather than drawn under ``with out: plt.show()``: capturing a figure
+    into an Output widget can stall a kernel driven by nbclient (papermill, the course book)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(buf.getvalue()).decode("ascii"), "text/plain": repr(fig)}}
+
+
 def _figure_under(controls: list, draw: Callable[[], Figure]):
     """``controls`` in a row above an ``Output`` that shows ``draw()``'s figure, redrawn whenever
-    a control's value changes (the wiring every explorer here shares)."""
+    a control's value changes (the wiring every explorer here shares). An exception while drawing
+    is shown in the Output as a one-line error, not raised into the widget machinery."""
     import ipywidgets as widgets
 
     out = widgets.Output()
 
     def redraw(_change: object = None) -> None:
-        out.clear_output(wait=True)
-        with out:
+        try:
             fig = draw()
-            plt.show()
+        except Exception as err:  # noqa: BLE001 - shown to the person moving the slider
+            out.outputs = ({"output_type": "stream", "name": "stderr", "text": f"error: {err}\n"},)
+            return
+        try:
+            out.outputs = (figure_output(fig),)
+        finally:
             plt.close(fig)
 
     for w in controls:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -61,10 +63,31 @@ def test_qf_explorer_builds_headless_and_reacts():
     ui = widgets.qf_explorer(_image(), qf=20, box=(8, 8, 32, 32))
     quality, row, col = ui.children[0].children
     assert quality.value == 20 and row.min == 8 and col.max == 39
-    quality.value = 50  # triggers a redraw; errors would appear in the Output widget
     out = ui.children[1]
-    assert not any(o.get("output_type") == "error" for o in out.outputs)
-    plt.close("all")
+    first = out.outputs[0]["data"]["image/png"]
+    quality.value = 50  # triggers a redraw: the Output now holds the new picture, as a PNG
+    (shown,) = out.outputs
+    assert shown["output_type"] == "display_data" and shown["data"]["image/png"] != first
+    assert base64.b64decode(shown["data"]["image/png"]).startswith(b"\x89PNG")
+    assert not plt.get_fignums()  # every drawn figure was closed
+
+
+def test_a_failing_redraw_shows_one_line_in_the_output():
+    pytest.importorskip("ipywidgets")
+    import ipywidgets
+
+    slider = ipywidgets.IntSlider(value=1)
+
+    def draw():
+        if slider.value == 2:
+            raise ValueError("QF must be in 1..100")
+        return plt.figure()
+
+    ui = widgets._figure_under([slider], draw)
+    slider.value = 2
+    (shown,) = ui.children[1].outputs
+    assert shown == {"output_type": "stream", "name": "stderr", "text": "error: QF must be in 1..100\n"}
+    assert not plt.get_fignums()
 
 
 def test_qf_control_renders_and_builds_headless():

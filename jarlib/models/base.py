@@ -24,6 +24,7 @@ from jarlib.block import BLOCK
 from jarlib.color import rgb_to_ycbcr, ycbcr_to_rgb
 from jarlib.jpeg import decode_bytes, estimate_quality, read_quant_tables
 from jarlib.jpeg.header import DEFAULT_MAX_PIXELS
+from jarlib.progress import bar
 
 JpegInput = Union[np.ndarray, bytes, bytearray, memoryview, "DecodedJpeg"]
 
@@ -190,6 +191,9 @@ class Restorer(nn.Module):
         h, w = x.shape[-2:]
         out = torch.empty_like(x)
         rows, cols = _tile_starts(h, tile, overlap), _tile_starts(w, tile, overlap)
+        # a large photo on a CPU takes minutes: say how far it is (gone when done; off with JARLIB_PROGRESS=0)
+        tiles = bar(total=len(rows) * len(cols), desc="tiles", unit="tile", leave=False,
+                    progress=None if len(rows) * len(cols) > 4 else False)
         for a, top in enumerate(rows):
             bottom = h if a == len(rows) - 1 else top + tile
             for b, left in enumerate(cols):
@@ -198,6 +202,8 @@ class Restorer(nn.Module):
                 dt = overlap // 2 if a else 0
                 dl = overlap // 2 if b else 0
                 out[..., top + dt:bottom, left + dl:right] = piece[..., dt:, dl:]
+                tiles.update()
+        tiles.close()
         return out
 
     def prepare(self, src: DecodedJpeg) -> torch.Tensor:
