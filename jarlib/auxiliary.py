@@ -50,11 +50,13 @@ def auxiliary_config(presets: dict[str, dict[str, Any]], preset: str, steps: Opt
     return cfg
 
 
-def clean_training_images(images: Optional[Sequence[np.ndarray]], patch: int) -> list[np.ndarray]:
+def clean_training_images(images: Optional[Sequence[np.ndarray]], patch: int,
+                          train_set: str = "bsds500_train") -> list[np.ndarray]:
     """The clean gray uint8 images to draw patches from: ``images``, or by default the Y channel of
-    BSDS500 train; only those at least ``patch`` pixels on each side."""
+    ``train_set`` (the preset's: BSDS500 train, or the paper's set); only those at least ``patch``
+    pixels on each side."""
     if images is None:
-        images = [img for _, img in load_dataset("bsds500_train", mode="gray")]
+        images = [img for _, img in load_dataset(train_set, mode="gray")]
     kept = [np.asarray(i) for i in images if min(np.asarray(i).shape[:2]) >= patch]
     if not kept:
         raise ValueError(f"no image is at least {patch} pixels on each side")
@@ -151,7 +153,7 @@ def train_ranker(out: Optional[str | Path], preset: str = "cpu", steps: Optional
     to ``out/checkpoint.pt`` and resumes (:func:`jarlib.auxiliary.train_auxiliary`). ``images``: clean
     gray uint8 images (default: Y of BSDS500 train). Returns (ranker in eval mode, history)."""
     cfg = auxiliary_config(RANKER_PRESETS, preset, steps, seed)
-    images = clean_training_images(images, cfg["patch"])
+    images = clean_training_images(images, cfg["patch"], cfg.get("train_set", "bsds500_train"))
     torch.manual_seed(seed)
     ranker = Ranker(1, cfg["widths"], cfg["hidden"])
 
@@ -238,7 +240,7 @@ def train_classifier(out: Optional[str | Path], preset: str = "cpu", steps: Opti
     checkpoints and resumes like :func:`jarlib.auxiliary.train_auxiliary`. ``images``: clean gray uint8
     images (default: Y of BSDS500 train). Returns (classifier in eval mode, history)."""
     cfg = auxiliary_config(CLASSIFIER_PRESETS, preset, steps, seed)
-    images = clean_training_images(images, cfg["patch"])
+    images = clean_training_images(images, cfg["patch"], cfg.get("train_set", "bsds500_train"))
     torch.manual_seed(seed)
     net = GradientClassifier(cfg["widths"], hidden=cfg["hidden"])
 

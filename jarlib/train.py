@@ -9,6 +9,7 @@ From Python (the notebooks)::
 From the command line::
 
     python -m jarlib.train --model dncnn --preset cpu --qf 10-60 --steps 8000 --out runs/dncnn_gray
+    torchrun --nproc_per_node 8 -m jarlib.train --model fbcnn --preset paper --out runs/fbcnn_paper   # 8 GPUs
 
 Design (notebook 03 teaches it):
 
@@ -17,8 +18,12 @@ Design (notebook 03 teaches it):
   would, without saving any data-loader state. Batches are stacked in the main process (no worker
   processes: on 2 cores a worker steals a core from the convolutions).
 - **Device**: CUDA when present, else CPU with ``torch.set_num_threads`` = the cores; overridable.
-  Mixed precision: fp16 autocast with a gradient scaler on CUDA; bf16 autocast (+ channels_last) on
-  CPU only when asked (``amp="bf16"``: 2.1-2.5x faster here; check the quality).
+  Mixed precision on CUDA: bf16 autocast where the GPU has it, else fp16 with a gradient scaler; on
+  the CPU bf16 only when asked (``amp="bf16"``: faster only on CPUs with AMX; measure). On a GPU the
+  patches are made by ``workers`` CPU processes and copied from pinned memory; ``compile=True``
+  runs the network through ``torch.compile``.
+- **Several processes** (``torchrun``, :mod:`jarlib.distributed`): DistributedDataParallel; each
+  rank trains on its share of every step's items, only rank 0 logs, validates and checkpoints.
 - **Losses** compose from named terms (``"l1"``, ``"l2"``, ``"charbonnier"``, ``"0.5*l1+l2"``); a
   model adds its own terms (e.g. FBCNN's QF loss) to :data:`LOSSES` without touching the loop.
 - **Validation** every ``val_every`` steps: PSNR/SSIM (Gaussian 11x11) of ``model.restore`` on a few
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import os
@@ -57,6 +63,8 @@ from jarlib.color import to_gray_y
 from jarlib.data import JpegPatchDataset, available, evaluation_images, fetch_command
 from jarlib.data.patches import named_images
 from jarlib.data.registry import DatasetNotFoundError
+from jarlib import distributed
+from jarlib.distributed import Context, rank_items, shard
 from jarlib.evaluation import evaluate_restorer
 from jarlib.models.base import resolve_device
 from jarlib.pretrained import initial_weights, load_auxiliary
@@ -69,7 +77,7 @@ __all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "TrainConfig", "TrainResult",
 # Keys that may differ between a checkpoint and the config resuming it: they change how a run is
 # watched or where it runs, never what it computes.
 RESUMABLE_KEYS = frozenset({"out", "device", "threads", "val_every", "ckpt_every", "log_every",
-                            "progress", "val_images"})
+                            "progress", "val_images", "workers", "compile"})
 
 
 # ----------------------------------------------------------------------------------------- config
@@ -80,7 +88,9 @@ class TrainConfig:
 
     Sizes: ``patch`` P (square patches), ``batch`` B, ``steps`` optimizer steps. QFs are IJG
     qualities; ``qf_range`` is inclusive; ``qf_choices`` (e.g. ``(10, 20, 30)``), when set, draws the
-    QF uniformly from that list instead (a paper that trains on a few fixed QFs). ``lr`` peaks
+    QF uniformly from that list instead (a paper that trains on a few fixed QFs). ``batch`` is the
+    global batch: under ``torchrun`` each of W processes trains on B/W of it. ``train_set`` is a
+    registry name, or several joined by ``+`` (``"div2k_train+flickr2k"``). ``lr`` peaks
     after ``warmup`` linear steps, then follows ``schedule``: ``"cosine"`` down to ``lr_min`` at
     the last step, ``"step"`` (x ``gamma`` at each of ``milestones``) or ``"constant"``.
     ``init_from`` (a zoo name or checkpoint path) starts from trained weights instead of a random
@@ -122,6 +132,8 @@ class TrainConfig:
     log_every: int = 20
     device: str = "auto"
     threads: int = 0
+    workers: int = -1
+    compile: bool = False
     progress: bool = True
     out: Optional[str] = None
 
@@ -162,7 +174,10 @@ class TrainConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                 raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
-        for name in ("channels_last", "progress"):
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < -1:
+            raise ValueError(f"workers must be -1 (auto: 0 on the CPU, several with a GPU) or a count >= 0, "
+                             f"got {self.workers!r}")
+        for name in ("channels_last", "progress", "compile"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false, got {getattr(self, name)!r}")
         parse_loss(self.loss)
@@ -208,9 +223,12 @@ class Batch:
         self.compressed, self.clean, self.qf = compressed, clean, qf
 
     def to(self, device: torch.device, channels_last: bool = False) -> "Batch":
+        """On ``device``; to CUDA through pinned memory, without waiting for the copy."""
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        return Batch(self.compressed.to(device, memory_format=fmt), self.clean.to(device, memory_format=fmt),
-                     self.qf.to(device))
+        cuda = device.type == "cuda"
+        move = lambda t: (t.pin_memory() if cuda and not t.is_pinned() else t).to(device, non_blocking=cuda)
+        return Batch(move(self.compressed).contiguous(memory_format=fmt), move(self.clean).contiguous(memory_format=fmt),
+                     move(self.qf))
 
 
 def _image(out: Any) -> torch.Tensor:
@@ -281,14 +299,30 @@ def seed_everything(seed: int) -> None:
 
 
 def amp_dtype(cfg: TrainConfig, device: torch.device) -> Optional[torch.dtype]:
-    """Autocast dtype: fp16 on CUDA for ``"auto"``; on CPU bf16 only when asked; None = fp32."""
+    """Autocast dtype. ``"auto"``: on CUDA bf16 where the GPU supports it (no gradient scaler
+    needed), else fp16 (with the scaler); on the CPU none (fp32), since bf16 is faster only on CPUs
+    with AMX. ``None`` = fp32."""
     if cfg.amp == "off":
         return None
     if cfg.amp == "bf16":
         return torch.bfloat16
     if cfg.amp == "fp16":
         return torch.float16
-    return torch.float16 if device.type == "cuda" else None
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def data_workers(cfg: TrainConfig, device: torch.device, local_world: int = 1) -> int:
+    """Processes that make patches: ``cfg.workers``, or for ``-1`` none on the CPU (on 2 cores a
+    worker takes a core from the convolutions) and, with a GPU, the CPU cores this process's share
+    leaves after the main thread (at most 8)."""
+    if cfg.workers >= 0:
+        return cfg.workers
+    if device.type != "cuda":
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cores // max(1, local_world) - 1))
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
@@ -325,10 +359,41 @@ def make_dataset(cfg: TrainConfig, images: Any = None):
                             grid_shift=cfg.grid_shift, seed=cfg.seed)
 
 
-def get_batch(dataset: Any, step: int, batch: int) -> Batch:
-    """Items ``step*batch .. step*batch+batch-1`` stacked: the batch of optimizer step ``step``."""
-    items = [dataset[step * batch + i] for i in range(batch)]
+def get_batch(dataset: Any, step: int, batch: int, ctx: Context = Context()) -> Batch:
+    """Items ``step*batch .. step*batch+batch-1`` stacked: the batch of optimizer step ``step``
+    (under ``torchrun``, this rank's share of it: :func:`jarlib.distributed.rank_items`)."""
+    items = [dataset[i] for i in rank_items(step, batch, ctx)]
     return Batch(*(torch.stack(parts) for parts in zip(*items)))
+
+
+class _StepItems(torch.utils.data.Sampler):
+    """The item indices of steps ``start .. end-1`` for this rank, in order (a DataLoader with
+    ``batch_size`` = the rank's share then yields exactly :func:`get_batch`'s batches)."""
+
+    def __init__(self, start: int, end: int, batch: int, ctx: Context) -> None:
+        self.start, self.end, self.batch, self.ctx = start, end, batch, ctx
+
+    def __iter__(self):
+        for step in range(self.start, self.end):
+            yield from rank_items(step, self.batch, self.ctx)
+
+    def __len__(self) -> int:
+        return (self.end - self.start) * shard(self.batch, self.ctx.world)
+
+
+def batches(dataset: Any, cfg: TrainConfig, start: int, end: int, workers: int, ctx: Context = Context(),
+            pin: bool = False):
+    """The batches of steps ``start .. end-1``, made in this process (``workers=0``) or by
+    ``workers`` processes ahead of the training loop; the same tensors either way."""
+    if workers == 0:
+        for step in range(start, end):
+            yield get_batch(dataset, step, cfg.batch, ctx)
+        return
+    loader = torch.utils.data.DataLoader(dataset, batch_size=shard(cfg.batch, ctx.world),
+                                         sampler=_StepItems(start, end, cfg.batch, ctx), num_workers=workers,
+                                         pin_memory=pin, prefetch_factor=4, persistent_workers=False)
+    for compressed, clean, qf in loader:
+        yield Batch(compressed, clean, qf)
 
 
 def load_validation(cfg: TrainConfig, images: Any = None) -> list[tuple[str, np.ndarray]]:
@@ -392,23 +457,57 @@ class TrainResult:
     history: dict[str, list[dict[str, Any]]]
     step: int
     checkpoint: Optional[Path]
+    rank: int = 0
+    world: int = 1
 
 
 def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] = None,
           images: Any = None, val_images: Any = None) -> TrainResult:
     """Train ``cfg.model`` as ``cfg`` says; checkpoint to ``cfg.out/checkpoint.pt``.
 
+    Under ``torchrun`` every process calls this; they train one model together
+    (:mod:`jarlib.distributed`) and only rank 0 validates and writes the checkpoint.
+
     Args:
         resume: continue from ``cfg.out/checkpoint.pt`` when it exists (bit-for-bit: the same
-            patches, RNG states, optimizer and schedule). A checkpoint from a different config
-            raises :class:`CheckpointError` listing the differences.
+            patches, RNG states, optimizer and schedule; with another number of processes the
+            patches are the same, the RNG streams not, and a warning says so). A checkpoint from a
+            different config raises :class:`CheckpointError` listing the differences.
         stop_after: stop (with a checkpoint) after this global step — to split a run in sessions,
             or to test resuming.
         images, val_images: image sources instead of ``cfg.train_set`` / ``cfg.val_set`` (e.g.
             :func:`jarlib.data.sample_images` when no data set is installed).
     """
     device = pick_device(cfg.device)
-    threads = set_threads(cfg.threads) if device.type == "cpu" else torch.get_num_threads()
+    ctx = distributed.setup(device)
+    try:
+        return _train(cfg, ctx, distributed.rank_device(device, ctx), resume, stop_after, images, val_images)
+    finally:
+        distributed.teardown(ctx)
+
+
+def _unused_parameters(model: nn.Module, batch: Batch, loss_fn: Callable, dtype: Optional[torch.dtype]) -> list[str]:
+    """Trainable parameters the loss does not reach (DDP must be told to expect them), found by one
+    forward and backward pass that leaves no trace: the gradients are cleared, the RNG restored."""
+    rng = torch.get_rng_state()
+    with torch.autocast(batch.clean.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        loss, _ = loss_fn(model(batch.compressed, **model.training_inputs(batch)), batch)
+    loss.backward()
+    unused = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    model.zero_grad(set_to_none=True)
+    torch.set_rng_state(rng)
+    return unused
+
+
+def _train(cfg: TrainConfig, ctx: Context, device: torch.device, resume: bool, stop_after: Optional[int],
+           images: Any, val_images: Any) -> TrainResult:
+    shard(cfg.batch, ctx.world)   # a batch that does not split is an error before any work
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world))
+    if device.type == "cpu":
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        threads = set_threads(cfg.threads or max(1, cores // local_world))   # the machine's cores, shared by its ranks
+    else:
+        threads = torch.get_num_threads()
     seed_everything(cfg.seed)
     model = model_registry.build(cfg.model, in_channels=1 if cfg.mode == "gray" else 3, **cfg.model_args).to(device)
     if cfg.channels_last:
@@ -422,6 +521,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
     window: list[tuple[float, float]] = []  # (loss, psnr) of the steps since the last history entry
     step, seconds = 0, 0.0
     ckpt = Path(cfg.out) / "checkpoint.pt" if cfg.out else None
+    say = print if ctx.main else (lambda *a, **k: None)
 
     if resume and ckpt is not None and ckpt.exists():
         state = load_checkpoint(ckpt)
@@ -437,8 +537,14 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
                 scaler.load_state_dict(state["scaler"])
         except (RuntimeError, KeyError, ValueError) as exc:
             raise CheckpointError(f"{ckpt} does not fit this model: {exc}") from None
-        torch.set_rng_state(state["rng"]["torch"])
-        if device.type == "cuda" and state["rng"].get("cuda") is not None:
+        saved_world = int(state.get("world", 1))
+        rngs = state["rng"].get("ranks") or [state["rng"]["torch"]]
+        if saved_world != ctx.world:
+            say(f"warning: {ckpt} was written by {saved_world} process(es), resumed by {ctx.world}: every step "
+                "trains on the same patches, but the random streams differ, so the run is not bit-for-bit "
+                f"the one it would have been with {saved_world}")
+        torch.set_rng_state(rngs[ctx.rank] if saved_world == ctx.world else rngs[0])
+        if device.type == "cuda" and state["rng"].get("cuda") is not None and saved_world == ctx.world:
             torch.cuda.set_rng_state(state["rng"]["cuda"])
         step, seconds, history = int(state["step"]), float(state["seconds"]), state["history"]
         window = [tuple(w) for w in state.get("window", [])]
@@ -451,19 +557,36 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
     for slot, (kind, source) in model.auxiliary_needed().items():   # CQR's ranker, Dual priors' classifier
         model.attach_auxiliary(slot, load_auxiliary(source, kind).to(device))
     dataset = make_dataset(cfg, images)
-    val_set = load_validation(cfg, val_images)
+    val_set = load_validation(cfg, val_images) if ctx.main else []
     end = cfg.steps if stop_after is None else min(cfg.steps, stop_after)
+    workers = data_workers(cfg, device, local_world)
+    stream = batches(dataset, cfg, step, end, workers, ctx, pin=device.type == "cuda")
+
+    net: nn.Module = model
+    if ctx.distributed:
+        first = next(stream, None)
+        unused = _unused_parameters(model, first.to(device, cfg.channels_last), loss_fn, dtype) if first else []
+        if unused and ctx.main:
+            say(f"{len(unused)} parameter tensor(s) get no gradient from the loss {cfg.loss!r} "
+                f"(e.g. {unused[0]}): DistributedDataParallel is told to expect that")
+        net = distributed.wrap(model, ctx, device, find_unused=bool(unused))
+        model = net.module
+        stream = itertools.chain([first] if first else [], stream)
+    if cfg.compile:
+        net = torch.compile(net)
 
     def snapshot() -> None:
-        if ckpt is None:
+        rngs = distributed.gather(torch.get_rng_state(), ctx)     # every rank's stream, for an exact resume
+        if ckpt is None or not ctx.main:
             return
         save_checkpoint(ckpt, {
             "format": CHECKPOINT_FORMAT, "config": cfg.to_dict(), "step": step, "seconds": seconds,
             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-            "rng": {"torch": torch.get_rng_state(),
+            "rng": {"torch": rngs[0], "ranks": rngs,
                     "cuda": torch.cuda.get_rng_state() if device.type == "cuda" else None},
             "history": history, "window": window, "torch": str(torch.__version__), "threads": threads,
+            "world": ctx.world,
         })
 
     def run_validation() -> None:
@@ -474,17 +597,22 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         history["val"].append(entry)
         model.train()
 
-    bar = progress_bar(total=cfg.steps, initial=step, progress=cfg.progress and progress_enabled(), desc=f"{cfg.model}",
-                       unit="step")
+    bar = progress_bar(total=cfg.steps, initial=step, progress=cfg.progress and progress_enabled() and ctx.main,
+                       desc=f"{cfg.model}", unit="step")
     model.train()
     while step < end:
         t0 = time.perf_counter()
-        batch = get_batch(dataset, step, cfg.batch).to(device, cfg.channels_last)
+        batch = next(stream).to(device, cfg.channels_last)
         with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
-            out = model(batch.compressed, **model.training_inputs(batch))
+            out = net(batch.compressed, **model.training_inputs(batch))
             loss, parts = loss_fn(out, batch)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {float(loss)} at step {step}; lower lr "
+        with torch.no_grad():
+            mse = F.mse_loss(_image(out).float().clamp(0, 1), batch.clean)
+        # the global batch's loss and error (the mean over the ranks' equal shares), seen alike by every rank
+        loss_value, mse_value, *part_values = distributed.mean([float(loss.detach()), float(mse), *parts.values()], ctx)
+        parts = dict(zip(parts, part_values))
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"loss became {loss_value} at step {step}; lower lr "
                                      f"({cfg.lr}) or turn amp off (amp={cfg.amp!r})")
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
@@ -495,11 +623,9 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         scaler.step(optimizer)
         scaler.update()
         scheduler.step()
-        with torch.no_grad():
-            mse = F.mse_loss(_image(out).float().clamp(0, 1), batch.clean).item()
         step += 1
         seconds += time.perf_counter() - t0
-        window.append((float(loss.detach()), 10 * math.log10(1.0 / max(mse, 1e-12))))
+        window.append((loss_value, 10 * math.log10(1.0 / max(mse_value, 1e-12))))
         if step % cfg.log_every == 0 or step == cfg.steps:
             loss_avg, psnr_avg = (float(np.mean(v)) for v in zip(*window))
             history["train"].append({"step": step, "loss": loss_avg, "psnr": psnr_avg,
@@ -509,7 +635,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
         bar.update(1)
         if cfg.val_every and (step % cfg.val_every == 0 or step == cfg.steps):
             run_validation()
-            if history["val"]:
+            if history["val"] and history["val"][-1]["step"] == step:
                 v = history["val"][-1]
                 bar.write(f"step {step}: " + "  ".join(
                     f"QF{q} {v[str(q)]['psnr']:.2f} dB (JPEG {v[str(q)]['psnr_jpeg']:.2f})" for q in cfg.val_qfs))
@@ -518,7 +644,7 @@ def train(cfg: TrainConfig, *, resume: bool = False, stop_after: Optional[int] =
     bar.close()
     snapshot()
     model.eval()
-    return TrainResult(model, cfg, history, step, ckpt)
+    return TrainResult(model, cfg, history, step, ckpt, ctx.rank, ctx.world)
 
 
 # ----------------------------------------------------------------------------------------- export
@@ -579,8 +705,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, TypeError, CheckpointError, DatasetNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    hist = write_history(result)
-    print(f"step {result.step}/{cfg.steps}; checkpoint {result.checkpoint}; history {hist}")
+    if result.rank == 0:   # under torchrun: one history, one line
+        hist = write_history(result)
+        print(f"step {result.step}/{cfg.steps}; checkpoint {result.checkpoint}; history {hist}"
+              + (f" ({result.world} processes)" if result.world > 1 else ""))
     return 0
 
 

@@ -365,3 +365,21 @@ def test_manifest_reports_a_changed_file(tmp_path, monkeypatch, datasets_availab
     assert "FAILED" in str(report)
     missing = manifest.verify("classic5", root=tmp_path / "nothing")
     assert not missing.ok and "not found" in str(missing)
+
+
+def test_training_sets_join_with_plus(tmp_path, monkeypatch):
+    """A paper that trains on two sets names them "a+b" (FBCNN: div2k_train+flickr2k)."""
+    from PIL import Image
+
+    from jarlib.data import load_dataset, set_names
+
+    for sub, count in (("BSDS500/train", 200), ("BSDS500/test", 200)):
+        (tmp_path / sub).mkdir(parents=True)
+        for i in range(count):
+            Image.fromarray(np.full((8, 8), i % 256, np.uint8)).save(tmp_path / sub / f"{i:03d}.png")
+    monkeypatch.setenv("JARLIB_DATA", str(tmp_path))
+    both = load_dataset("bsds500_train+bsds500_test", mode="gray")
+    assert len(both) == 400 and both[0][0] == "bsds500_train/000" and both[200][0] == "bsds500_test/000"
+    assert set_names("div2k_train+flickr2k") == ["div2k_train", "flickr2k"]
+    with pytest.raises(ValueError, match="unknown data set 'nope'"):
+        set_names("bsds500_train+nope")

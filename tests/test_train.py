@@ -284,3 +284,30 @@ def test_a_missing_validation_set_falls_back_on_the_samples(tmp_path, monkeypatc
     cfg = tiny_config(val_images=1, val_crop=32)
     assert [name for name, _ in T.load_validation(cfg)] == ["camera"]
     assert "validating on the scikit-image samples" in capsys.readouterr().out
+
+
+def test_worker_processes_make_the_same_batches():
+    """On a GPU the patches are made by DataLoader workers ahead of the loop: the very batches the
+    main process would make (the patch stream depends only on (seed, index))."""
+    cfg = T.TrainConfig(model="dncnn", patch=16, batch=4, steps=3, val_images=0)
+    ds = T.make_dataset(cfg, sample_images("gray"))
+    here = list(T.batches(ds, cfg, 1, 3, workers=0))
+    ahead = list(T.batches(ds, cfg, 1, 3, workers=2))
+    assert len(here) == len(ahead) == 2
+    for a, b in zip(here, ahead):
+        assert torch.equal(a.compressed, b.compressed) and torch.equal(a.clean, b.clean) and torch.equal(a.qf, b.qf)
+
+
+def test_gpu_settings_default_by_device(monkeypatch):
+    cfg = T.TrainConfig(model="dncnn")
+    cpu = torch.device("cpu")
+    assert T.amp_dtype(cfg, cpu) is None and T.data_workers(cfg, cpu) == 0      # 2-core CPU training: fp32, no workers
+    assert T.amp_dtype(T.TrainConfig(model="dncnn", amp="bf16"), cpu) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert T.amp_dtype(cfg, torch.device("cuda")) == torch.float16               # an older GPU: fp16 + scaler
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert T.amp_dtype(cfg, torch.device("cuda")) == torch.bfloat16
+    assert 1 <= T.data_workers(cfg, torch.device("cuda"), local_world=1) <= 8
+    assert T.data_workers(T.TrainConfig(model="dncnn", workers=3), torch.device("cuda")) == 3
+    with pytest.raises(ValueError, match="workers must be -1"):
+        T.TrainConfig(model="dncnn", workers=-2)

@@ -38,12 +38,13 @@ from jarlib.data.registry import (
     list_images,
     load_dataset,
     load_image,
+    set_names,
 )
 from jarlib.data.samples import demo_image, evaluation_images, evaluation_sets, evaluation_source, sample_images
 
 __all__ = [
     "DATASETS", "DatasetInfo", "DatasetNotFoundError", "available", "data_root", "dataset_info", "fetch_command",
-    "have_sets", "list_images",
+    "have_sets", "list_images", "set_names",
     "load_dataset", "load_image", "double_jpeg", "single_jpeg", "DoubleJpeg", "draw_quality",
     "draw_shift", "log_spaced_qualities", "random_double_jpeg", "random_single_jpeg", "JpegPatchDataset", "PatchSample",
     "sample_images", "demo_image", "evaluation_source", "evaluation_sets", "evaluation_images",

@@ -175,12 +175,25 @@ def load_image(path: str | os.PathLike, mode: str = "auto") -> np.ndarray:
     return to_gray_y(rgb) if mode == "gray" else rgb
 
 
+def set_names(spec: str) -> list[str]:
+    """The set names of a training-data spec: one name, or several joined by ``+``
+    (``"div2k_train+flickr2k"``: a paper that trains on two sets); each is checked."""
+    names = [n.strip() for n in spec.split("+")]
+    for n in names:
+        dataset_info(n)
+    return names
+
+
 def load_dataset(name: str, mode: str | None = None, limit: int | None = None) -> list[tuple[str, np.ndarray]]:
     """Load a set as a list of ``(stem, image)`` pairs, sorted by file name.
 
     mode: ``"gray"`` (MATLAB Y), ``"rgb"``, or ``None`` for the set's own (``DatasetInfo.mode``).
-    ``limit`` keeps the first N images (for smoke runs).
+    ``limit`` keeps the first N images (for smoke runs). ``name`` may join sets with ``+``: their
+    images one set after another, each named ``set/stem``.
     """
+    if "+" in name:
+        out = [(f"{n}/{stem}", img) for n in set_names(name) for stem, img in load_dataset(n, mode)]
+        return out[:limit]
     info = dataset_info(name)
     paths = list_images(name)[:limit]
     return [(p.stem, load_image(p, mode or info.mode)) for p in paths]

@@ -357,7 +357,7 @@ RANKER_PRESETS = {
     "cpu": {"widths": [16, 16, 32, 32, 64, 64], "hidden": 32, "patch": 48, "batch": 32, "steps": 1500,
             "lr": 1e-3, "margin": 0.5},
     "paper": {"widths": [64, 64, 128, 128, 256, 256, 512, 512, 512, 512], "hidden": 100, "patch": 128,
-              "batch": 32, "steps": 100000, "lr": 1e-4, "margin": 0.5},
+              "batch": 32, "steps": 100000, "lr": 1e-4, "margin": 0.5, "train_set": "div2k_train"},
 }
 """Ranker sizes and recipes. ``cpu``: PAPERS.md §5.5 (Ranker-small, about 0.1 M parameters), with
 stride 2 on layers 2, 4, 6 as in the paper's alternation."""

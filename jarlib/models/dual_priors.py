@@ -251,7 +251,7 @@ CLASSIFIER_PRESETS = {
     "cpu": {"widths": [16] * 6, "hidden": 16, "patch": 48, "batch": 32, "steps": 1000, "lr": 1e-3,
             "qf_range": [10, 30]},
     "paper": {"widths": [32] * 6, "hidden": 32, "patch": 64, "batch": 10, "steps": 100000, "lr": 1e-4,
-              "qf_range": [10, 30]},
+              "qf_range": [10, 30], "train_set": "bsds500_train+bsds500_test"},
 }
 """Classifier sizes and recipes (stage 1, BCE; PAPERS.md §6.2, §6.5)."""
 

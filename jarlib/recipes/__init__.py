@@ -16,26 +16,50 @@ import json
 from typing import Any, Optional
 
 from jarlib.auxiliary import TRAINERS
+from jarlib.data import available, fetch_command
 from jarlib.pretrained import manifest
-from jarlib.recipes import arcnn, cqr, dcsc, dncnn, dual_priors, fbcnn, qgcn
+from jarlib.recipes import arcnn, cost, cqr, dcsc, dncnn, dual_priors, fbcnn, qgcn
 from jarlib.recipes.base import Recipe, Stage
 
 
-def _collect() -> dict[str, Recipe]:
+def _collect(paper: bool) -> dict[str, Recipe]:
     out: dict[str, Recipe] = {}
     for module in (dcsc, dncnn, arcnn, fbcnn, qgcn, cqr, dual_priors):
         for r in module.RECIPES:
             if r.name in out:
                 raise ValueError(f"two recipes named {r.name!r}")
-            out[r.name] = r
+            if r.paper == paper:
+                out[r.name] = r
     return out
 
 
-def get(name: str) -> Recipe:
-    """The recipe of zoo model ``name``."""
+def get(name: str, recipe: str = "zoo") -> Recipe:
+    """The recipe of zoo model ``name`` (``recipe="zoo"``), or with ``recipe="paper"`` the paper
+    recipe of the model behind ``name``: ``fbcnn_gray``, ``fbcnn`` and ``fbcnn_paper`` all give
+    ``fbcnn_paper``."""
+    if recipe not in ("zoo", "paper"):
+        raise ValueError(f"recipe must be 'zoo' or 'paper', got {recipe!r}")
+    if recipe == "paper" or name in PAPER_RECIPES:
+        return paper_recipe(name)
     if name not in RECIPES:
-        raise ValueError(f"no recipe {name!r}; known: {', '.join(sorted(RECIPES))}")
+        raise ValueError(f"no recipe {name!r}; known: {', '.join(sorted(RECIPES))} "
+                         f"(and with --recipe paper: {', '.join(sorted(PAPER_RECIPES))})")
     return RECIPES[name]
+
+
+def paper_recipe(name: str) -> Recipe:
+    """The paper recipe for ``name``: a paper recipe's own name, a model name (``"dcsc"``) or a zoo
+    recipe's name (``"dcsc_gray"``: the model its last stage trains)."""
+    if name in PAPER_RECIPES:
+        return PAPER_RECIPES[name]
+    model = name
+    if name in RECIPES:
+        model = next((s.model for s in reversed(RECIPES[name].stages) if not s.auxiliary), "")
+    found = [r for r in PAPER_RECIPES.values() if any(s.model == model for s in r.stages)]
+    if not found:
+        raise ValueError(f"no paper recipe for {name!r}; paper recipes: {', '.join(sorted(PAPER_RECIPES))} "
+                         f"(or a model: {', '.join(sorted({s.model for r in PAPER_RECIPES.values() for s in r.stages if s.model}))})")
+    return found[0]
 
 
 def minutes_per_step(recipe: Recipe, stage: Stage, entries: Optional[dict[str, Any]] = None) -> Optional[float]:
@@ -71,11 +95,16 @@ def describe(recipe: Recipe, runs: str = "runs") -> list[str]:
     lines = [f"{recipe.name} ({recipe.kind}): {recipe.about}", f"recipe hash {recipe.digest()}"]
     if recipe.needs():
         lines.append("uses zoo models: " + ", ".join(recipe.needs()))
+    if recipe.paper:
+        lines.append(f"from the paper: {recipe.source}")
     total, known, entries = 0.0, True, manifest()
     for i, s in enumerate(recipe.stages, 1):
         steps = s.train_steps()
         rate = minutes_per_step(recipe, s, entries)
         est = f"~{rate * steps:.0f} CPU-min" if rate is not None else "no recorded rate"
+        if recipe.paper:
+            cfg = (TRAINERS[s.network][1][s.preset] if s.auxiliary else s.config(init_from=None).to_dict())
+            est = f"patch {cfg['patch']}, batch {cfg['batch']}"
         total += rate * steps if rate is not None else 0.0
         known &= rate is not None
         what = (f"auxiliary {s.network}, preset {s.preset}" if s.auxiliary
@@ -84,12 +113,23 @@ def describe(recipe: Recipe, runs: str = "runs") -> list[str]:
         lines.append(f"     start: {s.start or 'random'}; {steps:,} steps; {est}; into {runs}/{recipe.name}/{s.name}/")
         if s.why:
             lines.append(f"     why: {s.why}")
+    if recipe.paper:
+        have = {n: available(n) for n in recipe.train_sets()}
+        lines.append("training data: " + ", ".join(f"{n} ({'installed' if ok else 'not installed'})" for n, ok in have.items())
+                     + ("" if all(have.values()) else f"; fetch: {fetch_command(*[n for n, ok in have.items() if not ok])}"))
+        lines += cost.counted_lines(recipe)
+        lines.append(f"timed on this machine: python -m jarlib.zoo build {recipe.name} --recipe paper --estimate")
+        return lines
     lines.append(f"estimated total: {'~' if known else 'at least ~'}{total:.0f} CPU-minutes "
                  "(from the rates the zoo recorded; another machine differs)")
     return lines
 
 
-RECIPES: dict[str, Recipe] = _collect()
-"""Every recipe, by the zoo name it builds."""
+RECIPES: dict[str, Recipe] = _collect(paper=False)
+"""Every zoo model's recipe, by the zoo name it builds."""
 
-__all__ = ["RECIPES", "Recipe", "Stage", "describe", "get", "minutes_per_step"]
+PAPER_RECIPES: dict[str, Recipe] = _collect(paper=True)
+"""The papers' recipes at their own scale and on their own data (one per model: ``dcsc_paper``, ...),
+built with ``python -m jarlib.zoo build NAME --recipe paper`` into a zoo entry of that name."""
+
+__all__ = ["PAPER_RECIPES", "RECIPES", "Recipe", "Stage", "describe", "get", "minutes_per_step", "paper_recipe"]

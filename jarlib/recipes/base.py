@@ -9,7 +9,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from jarlib.auxiliary import TRAINERS
+from jarlib.data import set_names
 from jarlib.train import TrainConfig
+
+AUXILIARY_ARGS = ("ranker", "classifier")
+"""The model arguments that name a trained auxiliary network: a zoo name, or ``"@stage"`` for the
+checkpoint of an earlier (auxiliary) stage of the same recipe."""
 
 
 @dataclass(frozen=True)
@@ -24,7 +29,8 @@ class Stage:
     ``start`` is where a restorer stage's weights begin (``init_from``): ``None`` (random), an
     earlier stage (``"@name"``: its checkpoint, fp32 as trained; ``"@name:stored"``: its weights as
     the zoo stores them, fp16, which is how the shipped models were chained), or the name of another
-    zoo model.
+    zoo model. A restorer's ``model_args`` may name its auxiliary network (``ranker``, ``classifier``)
+    as ``"@stage"``: the checkpoint an earlier auxiliary stage trains (the paper recipes train theirs).
     """
 
     name: str
@@ -39,6 +45,20 @@ class Stage:
     @property
     def auxiliary(self) -> bool:
         return self.network is not None
+
+    def references(self) -> list[str]:
+        """Earlier stages this one uses: its ``start`` and any ``"@stage"`` auxiliary network."""
+        refs = [self.earlier()] if self.earlier() else []
+        args = self.overrides.get("model_args", {})
+        return refs + [args[k][1:] for k in AUXILIARY_ARGS if isinstance(args.get(k), str) and args[k].startswith("@")]
+
+    def train_sets(self) -> list[str]:
+        """The registry sets the stage trains on (a ``+``-joined ``train_set`` split)."""
+        if self.auxiliary:
+            spec = TRAINERS[self.network][1][self.preset].get("train_set", "bsds500_train")
+        else:
+            spec = self.config(init_from=None).train_set
+        return set_names(spec)
 
     def earlier(self) -> Optional[str]:
         """The earlier stage ``start`` names, if it names one."""
@@ -67,12 +87,17 @@ class Stage:
 class Recipe:
     """Everything that makes the zoo model ``name``: its stages in order (the last one is stored),
     the data sets ``zoo add`` measures it on (``None``: the default for its channels) and a line on
-    what the recipe is."""
+    what the recipe is. A paper recipe (``paper=True``) follows the paper at its own scale and on
+    its own data (``source``: where the paper says so, and what was not stated or not fetchable;
+    ``paper_row``: ``(paper, table, method)`` of the published LIVE1 QF 10 row it should approach)."""
 
     name: str
     stages: tuple[Stage, ...]
     sets: Optional[tuple[str, ...]] = None
     about: str = ""
+    paper: bool = False
+    source: str = ""
+    paper_row: Optional[tuple[str, str, str]] = None
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -83,8 +108,9 @@ class Recipe:
                 raise ValueError(f"recipe {self.name}, stage {s.name}: name a model or an auxiliary network")
             if s.start == self.name:
                 raise ValueError(f"recipe {self.name}, stage {s.name}: cannot start from the entry it builds")
-            if s.earlier() is not None and s.earlier() not in seen:
-                raise ValueError(f"recipe {self.name}, stage {s.name}: starts from {s.start!r}, not an earlier stage")
+            for ref in s.references():
+                if ref not in seen:
+                    raise ValueError(f"recipe {self.name}, stage {s.name}: uses @{ref}, not an earlier stage")
             seen.add(s.name)
         if self.stages[-1].auxiliary != (self.kind != "restorer"):
             raise ValueError(f"recipe {self.name}: the last stage makes the stored network")
@@ -109,5 +135,9 @@ class Recipe:
                 out.append(s.start)
             if not s.auxiliary:
                 args = s.config(init_from=None).model_args
-                out += [args[k] for k in ("ranker", "classifier") if isinstance(args.get(k), str)]
+                out += [args[k] for k in AUXILIARY_ARGS if isinstance(args.get(k), str) and not args[k].startswith("@")]
         return list(dict.fromkeys(out))
+
+    def train_sets(self) -> list[str]:
+        """Every registry set the stages train on, in order of first use."""
+        return list(dict.fromkeys(n for s in self.stages for n in s.train_sets()))

@@ -22,4 +22,14 @@ RECIPES = [
            about="the compression quality ranker (Ranker-small), margin ranking loss"),
     four_stages("cqr_gray", False, "CQR-small at 48 features, L1 + the ranker's L_Q and L_F (needs cqr_ranker)"),
     four_stages("cqr_gray_mae", True, "the same network with MAE alone"),
+    Recipe("cqr_paper", (
+        Stage("ranker", network="ranker", preset="paper",
+              why="the ranker of §3.1 (10 conv layers, 64-512 maps) on pairs from QF 1-30, margin loss"),
+        Stage("deblocker", model="cqr", preset="paper",
+              overrides={"train_set": "div2k_train", "qf_choices": [10, 20, 30], "model_args": {"ranker": "@ranker"}},
+              why="L1 + 0.01 L_Q + 0.9 L_F with the frozen ranker, QF 10, 20, 30 in one model"),
+    ), paper=True, paper_row=("cqr", "Table 2", "CQR"), about="CQR with the paper's ranker and a de-blocker in RNAN's CAR layout (64 features)",
+           source="§4.1-4.2: DIV2K (800 images), Y channel, Adam 1e-4 halved every 100,000 steps, two Titan "
+                  "Xp. The de-blocker's size, patch and batch are not stated (RNAN's CAR layout here, "
+                  "jarlib/models/cqr.py)"),
 ]

@@ -32,9 +32,9 @@ from jarlib.data.registry import DatasetNotFoundError
 from jarlib.pretrained import (AUXILIARY, ENV_VAR, ZOO_DIR, ZooError, available, from_checkpoint, info,
                                initial_weights, load, load_any, load_auxiliary, manifest, manifest_path, sha256,
                                zoo_dir)
-from jarlib.recipes import RECIPES
+from jarlib.recipes import PAPER_RECIPES, RECIPES
 from jarlib.train import parse_value
-from jarlib.zoo.build import build, dry_run
+from jarlib.zoo.build import build, dry_run, estimate
 from jarlib.zoo.records import (CHECK_IMAGES, EVAL_QFS, EVAL_SETS, EVAL_SETS_COLOR, add, add_auxiliary,
                                 checkpoint_chain, convention_for, default_sets, earlier_cpu_minutes, evaluate,
                                 frozen_parameters, init_weights, measure_qf_prediction, qf_prediction_set,
@@ -101,9 +101,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "(4x the time; not what `add` records)")
     p_build = sub.add_parser("build", help="make a zoo model from its recipe (jarlib/recipes/): train its stages "
                              "into RUNS/NAME/<stage>/, resuming, then add the result")
-    p_build.add_argument("name", choices=sorted(RECIPES), metavar="NAME", help=", ".join(sorted(RECIPES)))
-    p_build.add_argument("--dry-run", action="store_true", help="print the stages, their estimated CPU time and "
-                         "how far RUNS already has them; train nothing")
+    p_build.add_argument("name", metavar="NAME", help=", ".join(sorted(RECIPES)) + "; with --recipe paper also a "
+                         "model (fbcnn, ...) or " + ", ".join(sorted(PAPER_RECIPES)))
+    p_build.add_argument("--recipe", choices=["zoo", "paper"], default="zoo", help="zoo: how the shipped model was "
+                         "made (default); paper: the paper's own size, data and schedule, into the entry <model>_paper")
+    p_build.add_argument("--dry-run", action="store_true", help="print the stages, their estimated time (and for a "
+                         "paper recipe its data sets and counted GPU hours) and how far RUNS already has them; train nothing")
+    p_build.add_argument("--estimate", action="store_true", help="time a few training steps of every stage on "
+                         "this machine (GPU if present) and print the hours for the whole recipe; train nothing")
+    p_build.add_argument("--estimate-steps", type=int, default=20, metavar="N", help="steps timed per stage on a "
+                         "GPU (default 20; 3 on a CPU)")
     p_build.add_argument("--runs", default="runs", help="where the stages train (default: runs)")
     p_build.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="settings for every stage, "
                          "e.g. steps=2 val_images=0 (a quick build: use another --runs)")
@@ -132,10 +139,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             if args.quiet:
                 os.environ["JARLIB_PROGRESS"] = "0"     # the evaluations' bars too (jarlib.progress)
             if args.dry_run:
-                print("\n".join(dry_run(args.name, args.runs)))
+                print("\n".join(dry_run(args.name, args.runs, args.recipe)))
+            elif args.estimate:
+                for line in estimate(args.name, args.recipe, args.estimate_steps, overrides.get("device", "auto")):
+                    print(line, flush=True)
             else:
                 build(args.name, args.runs, overrides, sets=args.sets, qfs=args.qfs, replace=args.replace,
-                      progress=not args.quiet)
+                      progress=not args.quiet, recipe=args.recipe)
         elif args.cmd == "qf-prediction":
             if args.record:
                 measured = record_qf_prediction(args.name)
