@@ -2,7 +2,7 @@
 
 ``data/paper_tables.csv`` (a verbatim copy of the course's ``paper_tables.csv``) holds one row per
 printed table cell group: ``paper,table,dataset,mode,qf,method,psnr,ssim,psnrb,note``. Papers are
-``fbcnn``, ``qgcn``, ``dcsc`` (``Table 1`` is superseded by the ``Errata`` rows, PAPERS.md §4.6),
+``fbcnn``, ``qgcn``, ``dcsc`` (``Table 1`` is superseded by the ``Errata`` rows, the authors' erratum of February 2020),
 ``cqr`` and ``dualpriors``. Which SSIM window and PSNR-B definition each table uses is in
 :mod:`jarlib.metrics`; which of the "JPEG" rows we reproduce is in :mod:`jarlib.jpeg_rows`.
 """

@@ -15,7 +15,7 @@ def test_paper_parameter_count():
 
 
 def test_updated_model_parameter_count():
-    # the authors' released checkpoint holds exactly 315,937 floats (PAPERS.md §4.4)
+    # the authors' released checkpoint holds exactly 315,937 floats (in the authors' DCSC download)
     assert build("dcsc", **presets("dcsc")["updated"]["model_args"]).num_parameters() == 315_937
 
 

@@ -27,7 +27,7 @@ def tiny(**kw) -> FBCNN:
 def test_paper_size_is_about_72_million():
     m = FBCNN()
     n = m.num_parameters()
-    assert 71.5e6 < n < 72.3e6, n           # PAPERS.md §2.1: about 71.9 M counted from the code
+    assert 71.5e6 < n < 72.3e6, n           # about 71.9 M, counted from the official code
     qf_branch = sum(p.numel() for p in m.qf_predictor.parameters())
     assert 19.0e6 < qf_branch < 19.8e6       # 4 RB@512 + the MLP: about 19.4 M
 

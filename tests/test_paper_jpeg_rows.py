@@ -1,5 +1,5 @@
 """Every checkable "JPEG (no restoration)" row of the papers reproduces with Pillow, except exactly the
-rows listed in ``jarlib.jpeg_rows.NOT_REPRODUCED`` (PAPERS.md §1.5). Needs the data sets.
+rows listed in ``jarlib.jpeg_rows.NOT_REPRODUCED`` (docs/conventions.md). Needs the data sets.
 
 Tolerances (``jarlib.jpeg_rows.TOLERANCE``), ours rounded to the printed precision first:
 PSNR and PSNR-B +-0.01 dB, SSIM +-0.001. One evaluator is shared by the whole module, so each

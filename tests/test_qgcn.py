@@ -17,7 +17,7 @@ TINY = dict(features=8, blocks=1, global_widths=(4, 4, 8, 8), global_hidden=16, 
 
 
 def test_sizes_match_the_paper_and_the_code():
-    # PAPERS.md §3.1: counted from the official code, QGCN about 12.3 M (global branch 7.3 M),
+    # counted from the official code (VDIGPKU/QGCN): QGCN about 12.3 M (global branch 7.3 M),
     # QCN about 5.0 M; the paper's Table I widths (last pair 256) make the global branch larger
     code = QGCN(global_widths=(32, 64, 128, 128))
     assert 12.2e6 < code.num_parameters() < 12.4e6

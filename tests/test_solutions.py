@@ -42,3 +42,12 @@ def test_solutions_run_and_check_themselves(path: Path):
     assert done.returncode == 0, f"{path.name} --smoke failed:\n{done.stdout[-1500:]}\n{done.stderr[-2500:]}"
     functions = re.findall(r"^def exercise_\d+", path.read_text(), re.M)
     assert functions, f"{path.name} has no exercise_N functions"
+
+
+def test_nothing_a_reader_gets_cites_the_teams_private_notes():
+    """PAPERS.md is the team's reference, beside the repository, not in it: the library, the notebooks
+    (code cells too), the docs and the README cite the papers themselves."""
+    files = [*ROOT.glob("jarlib/**/*.py"), *ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("docs/*.md"),
+             *ROOT.glob("solutions/*.py"), ROOT / "README.md", ROOT / "data" / "README.md"]
+    citing = [str(p.relative_to(ROOT)) for p in files if "PAPERS.md" in p.read_text(encoding="utf-8")]
+    assert not citing, f"these cite PAPERS.md, which a clone does not have: {citing}"

@@ -8,7 +8,7 @@ Two networks (paper §3, Figs. 1-2):
   connected layers; trained with the margin ranking loss (Eq. 2, :func:`margin_ranking_loss`) on
   pairs of the same content at different quality levels, so that a better-quality image scores
   higher. The paper says "VGG, 10 conv layers"; that matches RankSRGAN's ``Ranker_VGG12`` (our
-  reading, PAPERS.md §5.1), the ``paper`` preset.
+  reading), the ``paper`` preset.
 - the **de-blocking network** (:class:`CQR`): blocks with a mask-attention branch (non-local in
   the first of each pair, RNAN's "dilated non-local" / "dilated local" blocks) and a trio of
   dilated 3x3 convolutions (dilation 1, 2, 4) concatenated and fused by a 1x1 convolution.
@@ -195,7 +195,7 @@ class CQRBlock(nn.Module):
 
 
 class CQR(Restorer):
-    """The CQR de-blocking network (defaults: the CPU size of PAPERS.md §5.5, CQR-small).
+    """The CQR de-blocking network (defaults: the CPU size, CQR-small).
 
     Args:
         in_channels: 1 (Y, as the paper).
@@ -359,7 +359,7 @@ RANKER_PRESETS = {
     "paper": {"widths": [64, 64, 128, 128, 256, 256, 512, 512, 512, 512], "hidden": 100, "patch": 128,
               "batch": 32, "steps": 100000, "lr": 1e-4, "margin": 0.5, "train_set": "div2k_train"},
 }
-"""Ranker sizes and recipes. ``cpu``: PAPERS.md §5.5 (Ranker-small, about 0.1 M parameters), with
+"""Ranker sizes and recipes. ``cpu``: Ranker-small (about 0.1 M parameters), with
 stride 2 on layers 2, 4, 6 as in the paper's alternation."""
 
 
@@ -402,7 +402,7 @@ def _deep_finish(train: dict[str, Any]) -> dict[str, Any]:
 
 
 PRESETS = {
-    # PAPERS.md §5.5 (CQR-small: one [non-local, local] pair) at twice its width, 48 features and
+    # CQR-small (one [non-local, local] pair) at twice its width, 48 features and
     # 24 attention channels (0.37 M parameters), QF 10-30 as the paper;
     # the ranker-guided loss needs a ranker: --set model_args.ranker=cqr_ranker (zoo) or a checkpoint.
     # L_F as Eq. 5 writes it; stage 1 of the zoo's cqr_gray is this preset with
@@ -420,7 +420,7 @@ PRESETS = {
     "cpu_deep_finish": {"model_args": _small(feature_loss="pixel", pairs=2),
                         "train": _deep_finish(_cpu_train(CQR_LOSS))},
     "cpu_mae_deep_finish": {"model_args": _small(ranker=None, pairs=2), "train": _deep_finish(_cpu_train("l1"))},
-    # RNAN's CAR layout (PAPERS.md §5.1, our reading: the paper does not give the size):
+    # RNAN's CAR layout (our reading: the paper does not give the size):
     # 64 features, 10 blocks, Adam 1e-4 halved every 1e5 iterations
     "paper": {
         "model_args": {"features": 64, "pairs": 5, "trunk": 2, "nl_inter": 32, "nl_window": 48,

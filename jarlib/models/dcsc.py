@@ -79,7 +79,7 @@ class DCSC(Restorer):
 
 
 PRESETS = {
-    # what this project trains on 2 CPU cores and ships as dcsc_gray (PAPERS.md §4.7, DCSC-small
+    # what this project trains on 2 CPU cores and ships as dcsc_gray (DCSC-small
     # widened a little): one model for QF 10-40 like the authors' updated model
     "cpu": {
         "model_args": {"filters": 16, "features": 32, "iterations": 10},

@@ -150,7 +150,7 @@ def _inverse_softplus(v: float) -> float:
 
 
 class DualPriors(Restorer):
-    """The unrolled model (defaults: the CPU size of PAPERS.md §6.5, DualPriors-small).
+    """The unrolled model (defaults: the CPU size, DualPriors-small).
 
     Args:
         stages: K (paper 5); inner_steps: J (paper 3).
@@ -253,11 +253,11 @@ CLASSIFIER_PRESETS = {
     "paper": {"widths": [32] * 6, "hidden": 32, "patch": 64, "batch": 10, "steps": 100000, "lr": 1e-4,
               "qf_range": [10, 30], "train_set": "bsds500_train+bsds500_test"},
 }
-"""Classifier sizes and recipes (stage 1, BCE; PAPERS.md §6.2, §6.5)."""
+"""Classifier sizes and recipes (stage 1, BCE; the paper's §3.4)."""
 
 
 def _small(features: int = 32, units: int = 2, inter: int = 16) -> dict[str, Any]:
-    """DualPriors-small's constructor arguments (PAPERS.md §6.5: K = 3, J = 2, the zoo's classifier)
+    """DualPriors-small's constructor arguments (K = 3, J = 2, the zoo's classifier)
     at a given de-blocker size; a new dict each call, so no two presets share one."""
     return {"stages": 3, "inner_steps": 2, "features": features, "units": units, "inter": inter,
             "classifier_widths": [16] * 6, "classifier_hidden": 16, "scalar_init": 0.01,
@@ -273,7 +273,7 @@ def _cpu_train(steps: int, val_every: int) -> dict[str, Any]:
 
 
 PRESETS = {
-    # PAPERS.md §6.5 (DualPriors-small): K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
+    # DualPriors-small: K = 3, J = 2, 32 maps, 2 units; stage 2 with the frozen
     # classifier from the zoo (train it first: python -m jarlib.auxiliary classifier --out runs/dp_classifier).
     # Long (12,000 steps): at this size training length, not width, is what pays
     # (benchmarks/results/preset_history.md)

@@ -487,7 +487,7 @@ def restore_with_dominant_qf(model: FBCNN, jpeg: bytes, qualities: Sequence[int]
 
 
 PRESETS = {
-    # what this project trains on 2 CPU cores (PAPERS.md §2.6, FBCNN-tiny made wider and deeper
+    # what this project trains on 2 CPU cores (FBCNN-tiny made wider and deeper
     # where it is cheap: the coarse scales), blind over QF 10-90 with the grid shifted at random;
     # the QF predictor reads the high-passed input (the paper's, on raw features, stays at the
     # median for thousands of steps: benchmarks/qf_predictor_probe.py) and the controller is

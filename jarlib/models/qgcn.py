@@ -211,7 +211,7 @@ class QGCN(Restorer):
 
 
 def _small(features: int = 32, blocks: int = 4) -> dict[str, Any]:
-    """QGCN-small's constructor arguments (PAPERS.md §3.6) at a given width and depth; a new dict
+    """QGCN-small's constructor arguments at a given width and depth; a new dict
     each call, so no two presets share one."""
     return {"features": features, "blocks": blocks, "global_widths": [8, 16, 32, 32], "global_hidden": 128,
             "global_dim": 32, "global_residual": True}
@@ -228,7 +228,7 @@ def _stage(stage: int, steps: int, val_every: int, ckpt_every: int = 250) -> dic
 
 
 PRESETS = {
-    # what this project trains on 2 CPU cores (PAPERS.md §3.6, QGCN-small): QF 1-60 like the paper,
+    # what this project trains on 2 CPU cores (QGCN-small): QF 1-60 like the paper,
     # stage 1 on 48x48 patches; stage 2 (larger patches for the global branch) is `cpu_stage2`.
     # 18,000 steps: three times the first zoo model's 6,000, the better use of the CPU time than
     # width (`cpu_wide`; benchmarks/results/preset_history.md)
