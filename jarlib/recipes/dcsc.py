@@ -3,7 +3,12 @@
 from jarlib.recipes.base import Recipe, Stage
 
 RECIPES = [
-    Recipe("dcsc_gray", (Stage("train", model="dcsc", preset="cpu"),),
+    Recipe("dcsc_gray", (
+        Stage("l1", model="dcsc", preset="cpu", overrides={"steps": 15000},
+              why="the preset's cosine schedule stretched to 15,000 steps: at 4,000 the validation curve was "
+                  "still rising when the learning rate reached zero (an L2 finish after it was tried and "
+                  "not kept: benchmarks/results/longer_runs.csv, run dcsc_gray/l2)"),
+    ),
            sets=("classic5", "live1_gray", "bsds500_val"),
            about="DCSC-small widened (16 filters, 32 features, 10 LISTA iterations), one model for QF 10-40"),
     Recipe("dcsc_paper", (
