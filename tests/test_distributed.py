@@ -38,7 +38,7 @@ SCRIPT = textwrap.dedent('''
         T.get_batch = get_batch
     cfg = T.TrainConfig(model="dncnn", model_args={"features": 8, "depth": 3, "batch_norm": False}, patch=16, batch=4, steps=steps,
                         lr=1e-3, qf_range=(10, 40), val_images=0, ckpt_every=2, log_every=1, progress=False,
-                        threads=1, out=out)
+                        threads=1, out=out, workers=int(os.environ.get("WORKERS", "0")))
     result = T.train(cfg, resume=True, stop_after=stop_after or None, images=images)
     if result.rank == 0:
         T.write_history(result)
@@ -53,8 +53,8 @@ def script(tmp_path_factory) -> Path:
 
 
 def run(script: Path, out: Path, steps: int, procs: int = 1, stop_after: int = 0, crash_at: int = 0,
-        check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "JARLIB_PROGRESS": "0", "OMP_NUM_THREADS": "1"}
+        check: bool = True, workers: int = 0) -> subprocess.CompletedProcess:
+    env = {**os.environ, "JARLIB_PROGRESS": "0", "OMP_NUM_THREADS": "1", "WORKERS": str(workers)}
     args = [str(script), str(out), str(steps), str(stop_after), str(crash_at)]
     if procs == 1:
         cmd = [sys.executable, *args]
@@ -78,9 +78,11 @@ def test_each_rank_takes_its_own_share_of_the_global_batch():
         shard(8, 3)
 
 
-def test_two_gloo_processes_train_the_single_process_model(script, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process patches", "a patch worker per process"])
+def test_two_gloo_processes_train_the_single_process_model(script, tmp_path, workers):
+    """With ``workers=1`` each process makes its patches in a DataLoader worker, as on a GPU."""
     run(script, tmp_path / "one", steps=4)
-    run(script, tmp_path / "two", steps=4, procs=2)
+    run(script, tmp_path / "two", steps=4, procs=2, workers=workers)
     one, two = state(tmp_path / "one"), state(tmp_path / "two")
     assert (one["world"], two["world"], two["step"]) == (1, 2, 4)
     for name, w in one["model"].items():
