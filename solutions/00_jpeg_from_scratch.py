@@ -11,14 +11,14 @@ are the bundled scikit-image samples (``jarlib.data.sample_images``).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 from jarlib.color import ycbcr_to_rgb
 from jarlib.data import evaluation_images, sample_images
 from jarlib.jpeg import ZIGZAG, codec, compress, quant_table
 from jarlib.metrics import psnr
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def _gray(smoke: bool) -> np.ndarray:
@@ -160,14 +160,5 @@ def exercise_5(smoke: bool) -> None:
     assert p422 > p420
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="small crops (tests)")
-    smoke = parser.parse_args(argv).smoke
-    for k, exercise in enumerate([exercise_1, exercise_2, exercise_3, exercise_4, exercise_5], 1):
-        print(f"--- exercise {k}: {exercise.__doc__.splitlines()[0]}")
-        exercise(smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4, exercise_5], "small crops (tests)")

@@ -12,8 +12,6 @@ the papers'.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 from PIL import Image
 
@@ -22,6 +20,8 @@ from jarlib.color import rgb_to_y
 from jarlib.data import available, demo_image, evaluation_images, load_dataset, sample_images
 from jarlib.jpeg import codec, compress, islow, quant_table
 from jarlib.papers import paper_rows
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def _limit(smoke: bool) -> int | None:
@@ -155,14 +155,5 @@ def exercise_5(smoke: bool) -> None:
     assert n_nonzero[10] < n_nonzero[50] < n_nonzero[90]
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="a few images (tests)")
-    smoke = parser.parse_args(argv).smoke
-    for k, exercise in enumerate([exercise_1, exercise_2, exercise_3, exercise_4, exercise_5], 1):
-        print(f"--- exercise {k}: {exercise.__doc__.splitlines()[0]}")
-        exercise(smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4, exercise_5], "a few images (tests)")

@@ -11,13 +11,13 @@ are the bundled scikit-image samples (``jarlib.data.sample_images``).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 from jarlib.data import JpegPatchDataset, available, demo_image, double_jpeg, sample_images, single_jpeg
 from jarlib.metrics import mse, psnr
 from jarlib.models.fbcnn import dominant_qf
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def boundary_energy(img: np.ndarray) -> np.ndarray:
@@ -118,14 +118,5 @@ def exercise_4(smoke: bool) -> None:
     assert library is not None and abs(library - found) <= 5
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="small sizes (tests)")
-    smoke = parser.parse_args(argv).smoke
-    for k, exercise in enumerate([exercise_1, exercise_2, exercise_3, exercise_4], 1):
-        print(f"--- exercise {k}: {exercise.__doc__.splitlines()[0]}")
-        exercise(smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "small sizes (tests)")

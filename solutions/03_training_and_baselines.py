@@ -12,7 +12,6 @@ bundled scikit-image samples (``jarlib.data.sample_images``) and are scored on t
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 
 import numpy as np
@@ -24,6 +23,8 @@ from jarlib.data import available, demo_image, evaluation_source, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import compress
 from jarlib.metrics import psnr_ycbcr
+
+from _run import run  # solutions/_run.py: the command line they share
 
 DEMO_STEPS = 300          # the notebook's live run
 TINY = {"model_args": {"features": 8, "depth": 3}, "batch": 4, "patch": 32, "val_images": 1, "val_crop": 64}
@@ -152,15 +153,6 @@ def exercise_4(smoke: bool) -> None:
     assert abs(after["Cb"] - before["Cb"]) < 0.05 and abs(after["Cr"] - before["Cr"]) < 0.05
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny networks and runs (tests)")
-    smoke = parser.parse_args(argv).smoke
-    torch.manual_seed(0)
-    for k, exercise in enumerate([exercise_1, exercise_2, exercise_3, exercise_4], 1):
-        print(f"--- exercise {k}: {exercise.__doc__.splitlines()[0]}")
-        exercise(smoke)
-
-
 if __name__ == "__main__":
-    main()
+    torch.manual_seed(0)
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "tiny networks and runs (tests)")

@@ -6,7 +6,6 @@ with ``--smoke`` (tiny sizes, no data set needed, well under a minute).
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,8 @@ from jarlib.data import evaluation_source, have_sets, sample_images
 from jarlib.evaluation import evaluate_restorer
 from jarlib.models import DCSC
 from jarlib.train import TrainConfig, train
+
+from _run import run  # solutions/_run.py: the command line they share
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -133,14 +134,5 @@ def exercise_4(smoke: bool) -> None:
     assert s["arcnn"]["ssim"] > s["fbcnn_gray"]["ssim"]     # only SSIM moves: the box window reads higher
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no data set needed")
-    args = parser.parse_args()
-    for i, exercise in enumerate((exercise_1, exercise_2, exercise_3, exercise_4), 1):
-        print(f"--- exercise {i}")
-        exercise(args.smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "tiny sizes, no data set needed")

@@ -6,7 +6,6 @@ Run from the repository root: ``python solutions/11_qgcn.py`` (the real sizes, a
 
 from __future__ import annotations
 
-import argparse
 import io
 
 import numpy as np
@@ -19,6 +18,8 @@ from jarlib.evaluation import evaluate_restorer
 from jarlib.jpeg import decode_bytes, encode_bytes, quant_table, read_quant_tables
 from jarlib.metrics import psnr
 from jarlib.models.qgcn import quant_map
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def exercise_1(smoke: bool) -> None:
@@ -85,14 +86,5 @@ def exercise_4(smoke: bool) -> None:
     assert psnr(clean, restored) > psnr(clean, jpeg)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no data set needed")
-    args = parser.parse_args()
-    for i, exercise in enumerate((exercise_1, exercise_2, exercise_3, exercise_4), 1):
-        print(f"--- exercise {i}")
-        exercise(args.smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "tiny sizes, no data set needed")

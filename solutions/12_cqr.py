@@ -6,7 +6,6 @@ Run from the repository root: ``python solutions/12_cqr.py`` (the real sizes, ab
 
 from __future__ import annotations
 
-import argparse
 import math
 
 import numpy as np
@@ -20,6 +19,8 @@ from jarlib.jpeg import compress
 from jarlib.models import CQR, presets
 from jarlib.models.cqr import Ranker, margin_ranking_loss
 from jarlib.train import TrainConfig, train
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def _test_images(smoke: bool):
@@ -124,14 +125,5 @@ def exercise_4(smoke: bool) -> None:
     assert gap < 1e-5 and all(bool((state[k] == 0).all()) for k in new)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no data set needed")
-    args = parser.parse_args()
-    for i, exercise in enumerate((exercise_1, exercise_2, exercise_3, exercise_4), 1):
-        print(f"--- exercise {i}")
-        exercise(args.smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "tiny sizes, no data set needed")

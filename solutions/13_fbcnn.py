@@ -7,7 +7,6 @@ small crops, no data set needed, well under a minute).
 
 from __future__ import annotations
 
-import argparse
 from functools import partial
 
 import numpy as np
@@ -21,6 +20,8 @@ from jarlib.data import JpegPatchDataset, available, double_jpeg, evaluation_ima
 from jarlib.jpeg import compress, decode_bytes, encode_bytes
 from jarlib.metrics import psnr, psnr_ycbcr
 from jarlib.models.fbcnn import dominant_qf, mse_curves
+
+from _run import run  # solutions/_run.py: the command line they share
 
 DOMINANT_QUALITIES = list(range(5, 100, 5))   # the notebook's grid
 
@@ -171,15 +172,7 @@ def exercise_5(smoke: bool) -> None:
     assert abs(mean["eight"] - mean["four flips"]) < 0.05
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes and small crops, no data set needed")
-    args = parser.parse_args()
-    T.set_threads()
-    for i, exercise in enumerate((exercise_1, exercise_2, exercise_3, exercise_4, exercise_5), 1):
-        print(f"--- exercise {i}")
-        exercise(args.smoke)
-
-
 if __name__ == "__main__":
-    main()
+    T.set_threads()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4, exercise_5],
+        "tiny sizes and small crops, no data set needed")

@@ -6,8 +6,6 @@ or with ``--smoke`` (small crops, no data set needed, well under a minute).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
 
@@ -17,6 +15,8 @@ from jarlib.data import demo_image, evaluation_images
 from jarlib.jpeg import compress
 from jarlib.metrics import psnr
 from jarlib.models.dual_priors import grad_h, grad_v, x_step
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def _crop(smoke: bool, size: int = 96) -> tuple[np.ndarray, np.ndarray]:
@@ -130,15 +130,6 @@ def exercise_4(smoke: bool) -> None:
     assert by["90"] <= by["50"] <= by["10"] and by["90"] < by["10"] and (smoke or (by["10"] > 0.95 and by["90"] < 0.5))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="small crops, no data set needed")
-    args = parser.parse_args()
-    torch.set_num_threads(min(2, torch.get_num_threads()))
-    for i, exercise in enumerate((exercise_1, exercise_2, exercise_3, exercise_4), 1):
-        print(f"--- exercise {i}")
-        exercise(args.smoke)
-
-
 if __name__ == "__main__":
-    main()
+    torch.set_num_threads(min(2, torch.get_num_threads()))
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "small crops, no data set needed")

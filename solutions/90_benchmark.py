@@ -8,7 +8,6 @@ jarlib.bench``); exercise 4 measures.
 
 from __future__ import annotations
 
-import argparse
 import math
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from jarlib import zoo
 from jarlib.bench import read_csv
 from jarlib.data import evaluation_source
 from jarlib.evaluation import evaluate_double
+
+from _run import run  # solutions/_run.py: the command line they share
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
 
@@ -88,14 +89,5 @@ def exercise_4(smoke: bool) -> None:
         assert gains["fbcnn_gray"] > gains["dcsc_gray"]   # FBCNN is trained for it (and is far larger)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="tiny sizes, no data set needed")
-    args = parser.parse_args()
-    for i, exercise in enumerate((exercise_1, exercise_2, exercise_3, exercise_4), 1):
-        print(f"--- exercise {i}")
-        exercise(args.smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3, exercise_4], "tiny sizes, no data set needed")

@@ -9,13 +9,13 @@ functions (``jarlib.explorer``: ``degrade``, ``restore_all``, ``scores``), print
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
 from jarlib import zoo
 from jarlib.data import sample_images
 from jarlib.explorer import Scene, degrade, restore_all, scores
+
+from _run import run  # solutions/_run.py: the command line they share
 
 
 def _gain(clean: np.ndarray, scene: Scene, models: dict) -> dict[str, float]:
@@ -82,14 +82,5 @@ def exercise_3(smoke: bool) -> None:
     assert gains[0] > gains[4]
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--smoke", action="store_true", help="small crops: a quick check")
-    smoke = p.parse_args(argv).smoke
-    for n, f in enumerate((exercise_1, exercise_2, exercise_3), 1):
-        print(f"--- exercise {n}")
-        f(smoke)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, [exercise_1, exercise_2, exercise_3], "small crops: a quick check")
