@@ -23,8 +23,8 @@ def enabled(progress: Optional[bool] = None) -> bool:
 
 
 def bar(iterable: Optional[Iterable[Any]] = None, *, total: Optional[int] = None, desc: str = "",
-        unit: str = "it", progress: Optional[bool] = None, **kwargs: Any) -> tqdm:
+        unit: str = "it", progress: Optional[bool] = None, leave: bool = True, **kwargs: Any) -> tqdm:
     """``tqdm(iterable, ...)`` on stderr, shown when :func:`enabled` says so; refreshed at least
-    every 2 s so a slow item still moves the clock."""
+    every 2 s so a slow item still moves the clock. ``leave=False`` clears it when done."""
     return tqdm(iterable, total=total, desc=desc, unit=unit, disable=not enabled(progress), file=sys.stderr,
-                mininterval=0.5, maxinterval=2.0, dynamic_ncols=True, **{"leave": True, **kwargs})
+                mininterval=0.5, maxinterval=2.0, dynamic_ncols=True, leave=leave, **kwargs)

@@ -54,6 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from jarlib import distributed
 from jarlib import models as model_registry
 from jarlib.atomic import write_text_atomic
 from jarlib.block import BLOCK
@@ -63,7 +64,6 @@ from jarlib.color import to_gray_y
 from jarlib.data import JpegPatchDataset, available, evaluation_images, fetch_command
 from jarlib.data.patches import named_images
 from jarlib.data.registry import DatasetNotFoundError
-from jarlib import distributed
 from jarlib.distributed import Context, rank_items, shard
 from jarlib.evaluation import evaluate_restorer
 from jarlib.models.base import resolve_device
@@ -279,15 +279,16 @@ def pick_device(name: str = "auto") -> torch.device:
     return resolve_device(name)
 
 
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def set_threads(threads: int = 0) -> int:
     """CPU threads for the convolutions: ``threads`` or, when 0, the cores this process may use."""
-    if threads:
-        n = threads
-    elif hasattr(os, "sched_getaffinity"):
-        n = len(os.sched_getaffinity(0))
-    else:
-        n = os.cpu_count() or 1
-    torch.set_num_threads(max(1, n))
+    torch.set_num_threads(max(1, threads or usable_cores()))
     return torch.get_num_threads()
 
 
@@ -321,8 +322,7 @@ def data_workers(cfg: TrainConfig, device: torch.device, local_world: int = 1) -
         return cfg.workers
     if device.type != "cuda":
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(8, cores // max(1, local_world) - 1))
+    return max(1, min(8, usable_cores() // max(1, local_world) - 1))
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
@@ -504,8 +504,7 @@ def _train(cfg: TrainConfig, ctx: Context, device: torch.device, resume: bool, s
     shard(cfg.batch, ctx.world)   # a batch that does not split is an error before any work
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", ctx.world))
     if device.type == "cpu":
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        threads = set_threads(cfg.threads or max(1, cores // local_world))   # the machine's cores, shared by its ranks
+        threads = set_threads(cfg.threads or max(1, usable_cores() // local_world))   # the machine's cores, shared by its ranks
     else:
         threads = torch.get_num_threads()
     seed_everything(cfg.seed)

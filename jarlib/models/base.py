@@ -289,29 +289,36 @@ class Restorer(nn.Module):
         """Multiply-accumulates of all convolutions and linear layers per input pixel, counted with
         forward hooks on a ``size`` x ``size`` input (so a layer applied R times counts R times) —
         the cost that decides speed on a CPU, which parameter counts hide."""
-        total = 0
+        device = next(self.parameters()).device
+        x = torch.zeros(1, self.in_channels, size, size, device=device)
+        extra = self.extra_inputs(x, DecodedJpeg(np.zeros((size, size), np.uint8), 50))
+        return conv_macs(self, x, **extra) / size ** 2
 
-        def hook(mod: nn.Module, inp: Any, out: torch.Tensor) -> None:
-            nonlocal total
-            if isinstance(mod, nn.Conv2d):
-                k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
-                total += out[0].numel() * k
-            else:
-                total += out[0].numel() * mod.in_features
 
-        hooks = [m.register_forward_hook(hook) for m in self.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-        was_training = self.training
-        try:
-            self.eval()
-            device = next(self.parameters()).device
-            x = torch.zeros(1, self.in_channels, size, size, device=device)
-            with torch.no_grad():
-                self(x, **self.extra_inputs(x, DecodedJpeg(np.zeros((size, size), np.uint8), 50)))
-        finally:
-            for h in hooks:
-                h.remove()
-            self.train(was_training)
-        return total / size ** 2
+def conv_macs(net: nn.Module, *inputs: Any, **kwargs: Any) -> int:
+    """Multiply-accumulates of the convolutions and linear layers of ``net(*inputs, **kwargs)``, one
+    sample (forward hooks, in eval mode and without gradients; ``net``'s mode is restored)."""
+    total = 0
+
+    def hook(mod: nn.Module, inp: Any, out: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(mod, nn.Conv2d):
+            k = mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
+            total += out[0].numel() * k
+        else:
+            total += out[0].numel() * mod.in_features
+
+    hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = net.training
+    try:
+        net.eval()
+        with torch.no_grad():
+            net(*inputs, **kwargs)
+    finally:
+        for h in hooks:
+            h.remove()
+        net.train(was_training)
+    return total
 
 
 def gray_to_color(state: dict[str, torch.Tensor], target: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

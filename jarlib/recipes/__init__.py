@@ -100,13 +100,14 @@ def describe(recipe: Recipe, runs: str = "runs") -> list[str]:
     total, known, entries = 0.0, True, manifest()
     for i, s in enumerate(recipe.stages, 1):
         steps = s.train_steps()
-        rate = minutes_per_step(recipe, s, entries)
-        est = f"~{rate * steps:.0f} CPU-min" if rate is not None else "no recorded rate"
-        if recipe.paper:
+        if recipe.paper:        # no zoo rate to scale: its size here, its cost counted below
             cfg = (TRAINERS[s.network][1][s.preset] if s.auxiliary else s.config(init_from=None).to_dict())
             est = f"patch {cfg['patch']}, batch {cfg['batch']}"
-        total += rate * steps if rate is not None else 0.0
-        known &= rate is not None
+        else:
+            rate = minutes_per_step(recipe, s, entries)
+            est = f"~{rate * steps:.0f} CPU-min" if rate is not None else "no recorded rate"
+            total += rate * steps if rate is not None else 0.0
+            known &= rate is not None
         what = (f"auxiliary {s.network}, preset {s.preset}" if s.auxiliary
                 else f"{s.model}, preset {s.preset}" + (f", {_brief(s.overrides)}" if s.overrides else ""))
         lines.append(f"  {i}. {s.name}: {what}")

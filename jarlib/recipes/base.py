@@ -46,11 +46,14 @@ class Stage:
     def auxiliary(self) -> bool:
         return self.network is not None
 
+    def auxiliary_stages(self) -> dict[str, str]:
+        """``{model argument: earlier stage}`` for each auxiliary network named ``"@stage"``."""
+        args = self.overrides.get("model_args", {})
+        return {k: args[k][1:] for k in AUXILIARY_ARGS if isinstance(args.get(k), str) and args[k].startswith("@")}
+
     def references(self) -> list[str]:
         """Earlier stages this one uses: its ``start`` and any ``"@stage"`` auxiliary network."""
-        refs = [self.earlier()] if self.earlier() else []
-        args = self.overrides.get("model_args", {})
-        return refs + [args[k][1:] for k in AUXILIARY_ARGS if isinstance(args.get(k), str) and args[k].startswith("@")]
+        return ([self.earlier()] if self.earlier() else []) + list(self.auxiliary_stages().values())
 
     def train_sets(self) -> list[str]:
         """The registry sets the stage trains on (a ``+``-joined ``train_set`` split)."""
@@ -114,6 +117,10 @@ class Recipe:
             seen.add(s.name)
         if self.stages[-1].auxiliary != (self.kind != "restorer"):
             raise ValueError(f"recipe {self.name}: the last stage makes the stored network")
+
+    def stage(self, name: str) -> Stage:
+        """The stage called ``name``."""
+        return next(s for s in self.stages if s.name == name)
 
     @property
     def kind(self) -> str:

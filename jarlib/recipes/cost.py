@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import tempfile
 import time
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
@@ -23,8 +23,9 @@ from jarlib import models as model_registry
 from jarlib.auxiliary import TRAINERS
 from jarlib.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
 from jarlib.data import available, load_dataset
+from jarlib.models.base import conv_macs
 from jarlib.pretrained import build_auxiliary, load_auxiliary
-from jarlib.recipes.base import AUXILIARY_ARGS, Recipe, Stage
+from jarlib.recipes.base import Recipe, Stage
 from jarlib.train import train
 
 GPU_CLASSES: dict[str, float] = {
@@ -39,32 +40,11 @@ UTILISATION = 0.3
 stated with every estimate. Small batches (DCSC's and Dual priors' 10 patches) run below it."""
 
 
-def _conv_macs(net: torch.nn.Module, *inputs: torch.Tensor) -> int:
-    """Multiply-adds of the convolutions and linear layers of one forward pass (one sample)."""
-    total = 0
-
-    def hook(mod: torch.nn.Module, inp: Any, out: torch.Tensor) -> None:
-        nonlocal total
-        if isinstance(mod, torch.nn.Conv2d):
-            total += out[0].numel() * mod.kernel_size[0] * mod.kernel_size[1] * mod.in_channels // mod.groups
-        else:
-            total += out[0].numel() * mod.in_features
-
-    hooks = [m.register_forward_hook(hook) for m in net.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    try:
-        with torch.no_grad():
-            net.eval()(*inputs)
-    finally:
-        for h in hooks:
-            h.remove()
-    return total
-
-
 def _auxiliary_for(recipe: Recipe, source: str, kind: str) -> torch.nn.Module:
     """The network a ``"@stage"`` reference or zoo name stands for, untrained when it is a stage's
     (only its size matters here)."""
     if source.startswith("@"):
-        stage = next(s for s in recipe.stages if s.name == source[1:])
+        stage = recipe.stage(source[1:])
         return build_auxiliary(kind, TRAINERS[stage.network][1][stage.preset])
     return load_auxiliary(source, kind)
 
@@ -77,7 +57,7 @@ def step_flops(recipe: Recipe, stage: Stage) -> float:
         net = build_auxiliary(kind, cfg)
         p = int(cfg["patch"])
         first = next(m for m in net.modules() if isinstance(m, torch.nn.Conv2d))
-        per_patch = _conv_macs(net, torch.zeros(1, first.in_channels, p, p))
+        per_patch = conv_macs(net, torch.zeros(1, first.in_channels, p, p))
         pairs = 2 if stage.network == "ranker" else 1      # the ranker scores both patches of a pair
         return 6.0 * per_patch * pairs * int(cfg["batch"])
     cfg = stage.config(init_from=None)
@@ -149,14 +129,13 @@ def time_stage(recipe: Recipe, stage: Stage, steps: int = 20, device: str = "aut
     with tempfile.TemporaryDirectory() as tmp:
         # an earlier stage's network ("@ranker") does not exist yet: an untrained one of its size times the same
         args = {}
-        for key, source in full.model_args.items():
-            if key in AUXILIARY_ARGS and isinstance(source, str) and source.startswith("@"):
-                earlier = next(s for s in recipe.stages if s.name == source[1:])
-                kind, presets, _, _ = TRAINERS[earlier.network]
-                config = presets[earlier.preset]
-                args[key] = str(Path(tmp) / f"{key}.pt")
-                save_checkpoint(args[key], {"format": CHECKPOINT_FORMAT, "kind": kind, "config": config,
-                                            "model": build_auxiliary(kind, config).state_dict()})
+        for key, name in stage.auxiliary_stages().items():
+            earlier = recipe.stage(name)
+            kind, presets, _, _ = TRAINERS[earlier.network]
+            config = presets[earlier.preset]
+            args[key] = str(Path(tmp) / f"{key}.pt")
+            save_checkpoint(args[key], {"format": CHECKPOINT_FORMAT, "kind": kind, "config": config,
+                                        "model": build_auxiliary(kind, config).state_dict()})
         cfg = stage.config(init_from=None, batch=b, steps=steps + 2, val_images=0, ckpt_every=0, log_every=1,
                            progress=False, device=device, out=None, model_args=args)
         result = train(cfg, images=images)

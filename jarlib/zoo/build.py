@@ -29,7 +29,6 @@ from jarlib.data import available, fetch_command
 from jarlib.models.base import resolve_device
 from jarlib.pretrained import info, manifest
 from jarlib.recipes import Recipe, Stage, cost, describe, get
-from jarlib.recipes.base import AUXILIARY_ARGS
 from jarlib.train import train, write_history
 from jarlib.zoo.records import EVAL_QFS, add, write_entry
 
@@ -47,7 +46,7 @@ def start_of(recipe: Recipe, stage: Stage, runs: str | Path) -> Optional[str]:
     if not stage.start.startswith("@"):
         return stage.start
     name, _, how = stage.start[1:].partition(":")
-    earlier = next(s for s in recipe.stages if s.name == name)
+    earlier = recipe.stage(name)
     ckpt = stage_dir(runs, recipe, earlier) / "checkpoint.pt"
     if how != "stored":
         return str(ckpt)
@@ -80,9 +79,8 @@ def _restorer_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
 
 def auxiliary_args(recipe: Recipe, stage: Stage, runs: str | Path) -> dict[str, str]:
     """The stage's ``"@stage"`` auxiliary networks (``model_args``) as the checkpoints those stages wrote."""
-    args = stage.overrides.get("model_args", {})
-    return {k: str(stage_dir(runs, recipe, next(s for s in recipe.stages if s.name == v[1:])) / "checkpoint.pt")
-            for k, v in args.items() if k in AUXILIARY_ARGS and isinstance(v, str) and v.startswith("@")}
+    return {k: str(stage_dir(runs, recipe, recipe.stage(name)) / "checkpoint.pt")
+            for k, name in stage.auxiliary_stages().items()}
 
 
 def run_stage(recipe: Recipe, stage: Stage, runs: str | Path, overrides: dict[str, Any], progress: bool,
