@@ -102,6 +102,34 @@ def test_cpu_minutes_total_follows_the_chain_of_fine_tunes(tmp_path):
     assert zoo.earlier_cpu_minutes(name) == pytest.approx(t.get("cpu_minutes_total", t["cpu_minutes"]))
 
 
+def test_a_chained_model_keeps_the_validation_curve_of_every_stage(tmp_path):
+    """dncnn_gray's L2 finish continues a 15,000-step run: the entry keeps that run's curve too, and
+    ``training_curve`` puts the two on one axis of steps and minutes."""
+    from jarlib.checkpoint import CHECKPOINT_FORMAT, save_checkpoint
+
+    def val(step, seconds, gain):
+        return {"step": step, "seconds": seconds, "10": {"psnr": 26.0 + gain, "psnr_jpeg": 26.0}}
+
+    first = tmp_path / "long" / "checkpoint.pt"
+    first.parent.mkdir()
+    save_checkpoint(first, {"format": CHECKPOINT_FORMAT, "step": 200, "seconds": 120.0,
+                            "config": {"init_from": None, "val_qfs": [10]},
+                            "history": {"val": [val(100, 60.0, 0.5), val(200, 120.0, 0.8)]}})
+    points, steps = zoo.earlier_curve(str(first))
+    assert steps == 200 and [p["step"] for p in points] == [100, 200]
+    assert points[-1] == {"step": 200, "cpu_minutes": 2.0, "stage": "long", "psnr_q10": 26.8, "psnr_jpeg_q10": 26.0}
+    assert zoo.earlier_curve(None) == ([], 0)
+    own = [{"step": 50, "cpu_minutes": 0.5, "psnr_q10": 26.9, "psnr_jpeg_q10": 26.0}]
+    entry = {"curve_earlier": points, "curve": own,
+             "training": {"steps_before": steps, "cpu_minutes": 0.5, "cpu_minutes_total": 2.5,
+                          "config": {"out": "runs/x/l2_finish"}}}
+    whole = zoo.training_curve(entry)
+    assert [(c["step"], c["cpu_minutes"], c["stage"]) for c in whole] == [(100, 1.0, "long"), (200, 2.0, "long"),
+                                                                          (250, 2.5, "l2_finish")]
+    one = {"curve": entry["curve"], "training": {"cpu_minutes": 0.5}}   # a single-stage entry: its own curve
+    assert zoo.training_curve(one) == entry["curve"]
+
+
 def test_a_fine_tune_records_the_weights_it_started_from(tmp_path):
     """A zoo name can be replaced later: the entry keeps the SHA-256 of the weights the run started from."""
     name = NAMES[0]

@@ -3,7 +3,14 @@
 from jarlib.recipes.base import Recipe, Stage
 
 RECIPES = [
-    Recipe("dncnn_gray", (Stage("train", model="dncnn", preset="cpu"),),
+    Recipe("dncnn_gray", (
+        Stage("long", model="dncnn", preset="cpu", overrides={"steps": 15000},
+              why="the preset's cosine schedule stretched from 5,000 to 15,000 steps: at this scale length "
+                  "beats width (benchmarks/results/preset_history.md), and the 5,000-step model stopped "
+                  "at +0.83 dB on LIVE1 at QF 10 (benchmarks/results/longer_runs.csv)"),
+        Stage("l2_finish", model="dncnn", overrides={"loss": "l2", "lr": 1e-4, "warmup": 100, "steps": 4000},
+              start="@long", why="an L2 image loss at FBCNN's finishing rate: PSNR is a mean squared error"),
+    ),
            about="DnCNN 12 x 32 without batch norm, blind over QF 10-60"),
     Recipe("dncnn_paper", (
         Stage("train", model="dncnn", preset="paper",

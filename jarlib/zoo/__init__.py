@@ -36,15 +36,16 @@ from jarlib.recipes import PAPER_RECIPES, RECIPES
 from jarlib.train import parse_value
 from jarlib.zoo.build import build, dry_run, estimate
 from jarlib.zoo.records import (CHECK_IMAGES, EVAL_QFS, EVAL_SETS, EVAL_SETS_COLOR, add, add_auxiliary,
-                                checkpoint_chain, convention_for, default_sets, earlier_cpu_minutes, evaluate,
-                                frozen_parameters, init_weights, measure_qf_prediction, qf_prediction_set,
-                                record_qf_prediction)
+                                checkpoint_chain, convention_for, default_sets, earlier_cpu_minutes, earlier_curve,
+                                evaluate, frozen_parameters, init_weights, measure_qf_prediction, qf_prediction_set,
+                                record_qf_prediction, training_curve)
 
 __all__ = ["AUXILIARY", "CHECK_IMAGES", "ENV_VAR", "EVAL_QFS", "EVAL_SETS", "EVAL_SETS_COLOR", "ZOO_DIR", "ZooError",
            "add", "add_auxiliary", "available", "build", "checkpoint_chain", "convention_for", "default_sets",
-           "dry_run", "earlier_cpu_minutes", "evaluate", "from_checkpoint", "frozen_parameters", "info",
-           "init_weights", "initial_weights", "list_lines", "load", "load_any", "load_auxiliary", "main", "manifest",
-           "manifest_path", "measure_qf_prediction", "qf_prediction_set", "record_qf_prediction", "sha256", "zoo_dir"]
+           "dry_run", "earlier_cpu_minutes", "earlier_curve", "evaluate", "from_checkpoint", "frozen_parameters",
+           "info", "init_weights", "initial_weights", "list_lines", "load", "load_any", "load_auxiliary", "main",
+           "manifest", "manifest_path", "measure_qf_prediction", "qf_prediction_set", "record_qf_prediction", "sha256",
+           "training_curve", "zoo_dir"]
 
 
 def _headline(entry: dict[str, Any]) -> str:

@@ -138,6 +138,46 @@ def checkpoint_chain(init_from: Optional[str]) -> tuple[list[tuple[str, float]],
     return chain, init_from if init_from in entries else None
 
 
+def _validation_points(history: dict[str, Any], qfs: Sequence[Any], step0: int = 0,
+                       minutes0: float = 0.0, stage: Optional[str] = None) -> list[dict[str, Any]]:
+    """A run's validation history as the manifest's ``curve`` points, shifted by ``step0`` steps
+    and ``minutes0`` minutes (the stages before it)."""
+    return [{"step": step0 + v["step"], "cpu_minutes": round(minutes0 + v["seconds"] / 60, 2),
+             **({"stage": stage} if stage else {}),
+             **{f"psnr_q{q}": round(v[q]["psnr"], 3) for q in map(str, qfs)},
+             **{f"psnr_jpeg_q{q}": round(v[q]["psnr_jpeg"], 3) for q in map(str, qfs)}}
+            for v in history.get("val", [])]
+
+
+def earlier_curve(init_from: Optional[str]) -> tuple[list[dict[str, Any]], int]:
+    """The validation curves of the training checkpoints a run continued (:func:`checkpoint_chain`),
+    oldest first, as one curve: steps and minutes count on from the stage before, and each point
+    names its stage (the checkpoint's folder); and their steps in all. ``([], 0)`` without a chain."""
+    chain, _ = checkpoint_chain(init_from)
+    points: list[dict[str, Any]] = []
+    step0, minutes0 = 0, 0.0
+    for path, seconds in reversed(chain):
+        state = load_checkpoint(Path(path))
+        qfs = state["config"].get("val_qfs", [])
+        points += _validation_points(state["history"], qfs, step0, minutes0, Path(path).parent.name)
+        step0, minutes0 = step0 + int(state["step"]), minutes0 + seconds / 60
+    return points, step0
+
+
+def training_curve(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """A restorer entry's whole validation curve: the stages it continued (``curve_earlier``, when
+    the zoo recorded them) and then its own, whose steps and minutes count on from them."""
+    earlier = entry.get("curve_earlier", [])
+    if not earlier:
+        return list(entry.get("curve", []))
+    t = entry["training"]
+    step0 = int(t.get("steps_before", 0))
+    minutes0 = float(t.get("cpu_minutes_total", t["cpu_minutes"])) - float(t["cpu_minutes"])
+    stage = Path(t["config"].get("out") or "").name
+    return earlier + [{**c, "step": step0 + c["step"], "cpu_minutes": round(minutes0 + c["cpu_minutes"], 2),
+                       **({"stage": stage} if stage else {})} for c in entry.get("curve", [])]
+
+
 def earlier_cpu_minutes(init_from: Optional[str]) -> float:
     """The training minutes a fine-tuning run started from (``init_from``): a zoo model's total, or
     a checkpoint's own training time plus what that checkpoint started from (:func:`checkpoint_chain`);
@@ -215,6 +255,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     rel, staged = f"weights/{name}.pt", _staged(name)
     run = export_state(state, staged, half=half)
     before = earlier_cpu_minutes(cfg.init_from)
+    earlier, steps_before = earlier_curve(cfg.init_from)
     started = init_weights(cfg.init_from)
     entry: dict[str, Any] = {
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
@@ -226,13 +267,12 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
                      "steps": run["step"], "patch": cfg.patch, "batch": cfg.batch,
                      "cpu_minutes": round(run["seconds"] / 60, 1),
                      "cpu_minutes_total": round(run["seconds"] / 60 + before, 1),
+                     **({"steps_before": steps_before} if steps_before else {}),
                      **started,
                      "threads": torch.get_num_threads(), "torch": str(torch.__version__), "config": state["config"]},
         "command": command,
-        "curve": [{"step": v["step"], "cpu_minutes": round(v["seconds"] / 60, 2),
-                   **{f"psnr_q{q}": round(v[q]["psnr"], 3) for q in map(str, cfg.val_qfs)},
-                   **{f"psnr_jpeg_q{q}": round(v[q]["psnr_jpeg"], 3) for q in map(str, cfg.val_qfs)}}
-                  for v in state["history"].get("val", [])],
+        "curve": _validation_points(state["history"], cfg.val_qfs),
+        **({"curve_earlier": earlier} if earlier else {}),
         "curve_note": f"validation during training: {cfg.val_images} {cfg.val_set} images centre-cropped "
                       f"to {cfg.val_crop}x{cfg.val_crop}, PSNR on {'RGB' if in_channels == 3 else 'Y'}; "
                       "cpu_minutes = training time only",
