@@ -115,10 +115,19 @@ def test_a_chained_model_keeps_the_validation_curve_of_every_stage(tmp_path):
     save_checkpoint(first, {"format": CHECKPOINT_FORMAT, "step": 200, "seconds": 120.0,
                             "config": {"init_from": None, "val_qfs": [10]},
                             "history": {"val": [val(100, 60.0, 0.5), val(200, 120.0, 0.8)]}})
-    points, steps = zoo.earlier_curve(str(first))
+    points, steps, minutes = zoo.earlier_curve(str(first))
     assert steps == 200 and [p["step"] for p in points] == [100, 200]
     assert points[-1] == {"step": 200, "cpu_minutes": 2.0, "stage": "long", "psnr_q10": 26.8, "psnr_jpeg_q10": 26.0}
-    assert zoo.earlier_curve(None) == ([], 0)
+    assert minutes == pytest.approx(2.0) and minutes == pytest.approx(zoo.earlier_cpu_minutes(str(first)))
+    assert zoo.earlier_curve(None) == ([], 0, 0.0)
+    name = NAMES[0]   # a chain that began at a zoo model: its minutes come first, as in cpu_minutes_total
+    t = zoo.info(name)["training"]
+    zoo_minutes = t.get("cpu_minutes_total", t["cpu_minutes"])
+    save_checkpoint(first, {"format": CHECKPOINT_FORMAT, "step": 200, "seconds": 120.0,
+                            "config": {"init_from": name, "val_qfs": [10]}, "history": {"val": [val(200, 120.0, 0.8)]}})
+    after, _, minutes = zoo.earlier_curve(str(first))
+    assert after[0]["cpu_minutes"] == pytest.approx(zoo_minutes + 2.0, abs=0.01)
+    assert minutes == pytest.approx(zoo.earlier_cpu_minutes(str(first)))
     own = [{"step": 50, "cpu_minutes": 0.5, "psnr_q10": 26.9, "psnr_jpeg_q10": 26.0}]
     entry = {"curve_earlier": points, "curve": own,
              "training": {"steps_before": steps, "cpu_minutes": 0.5, "cpu_minutes_total": 2.5,

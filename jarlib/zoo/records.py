@@ -149,19 +149,21 @@ def _validation_points(history: dict[str, Any], qfs: Sequence[Any], step0: int =
             for v in history.get("val", [])]
 
 
-def earlier_curve(init_from: Optional[str]) -> tuple[list[dict[str, Any]], int]:
-    """The validation curves of the training checkpoints a run continued (:func:`checkpoint_chain`),
-    oldest first, as one curve: steps and minutes count on from the stage before, and each point
-    names its stage (the checkpoint's folder); and their steps in all. ``([], 0)`` without a chain."""
-    chain, _ = checkpoint_chain(init_from)
+def earlier_curve(init_from: Optional[str]) -> tuple[list[dict[str, Any]], int, float]:
+    """What a run continued (:func:`checkpoint_chain`): the validation curves of its training
+    checkpoints, oldest first, as one curve whose points name their stage (the checkpoint's folder);
+    the steps of those checkpoints; and the minutes of :func:`earlier_cpu_minutes`. Steps count from
+    the chain's first checkpoint; minutes, like ``cpu_minutes_total``, also count the zoo model the
+    chain started from. ``([], 0, 0.0)`` without a start."""
+    chain, start = checkpoint_chain(init_from)
     points: list[dict[str, Any]] = []
-    step0, minutes0 = 0, 0.0
+    step0, minutes0 = 0, (earlier_cpu_minutes(start) if start else 0.0)
     for path, seconds in reversed(chain):
         state = load_checkpoint(Path(path))
         qfs = state["config"].get("val_qfs", [])
         points += _validation_points(state["history"], qfs, step0, minutes0, Path(path).parent.name)
         step0, minutes0 = step0 + int(state["step"]), minutes0 + seconds / 60
-    return points, step0
+    return points, step0, minutes0
 
 
 def training_curve(entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -254,8 +256,7 @@ def add(name: str, checkpoint: str | os.PathLike, command: str, sets: Optional[S
     fp32 = ready(restorer_of(state), "cpu")
     rel, staged = f"weights/{name}.pt", _staged(name)
     run = export_state(state, staged, half=half)
-    before = earlier_cpu_minutes(cfg.init_from)
-    earlier, steps_before = earlier_curve(cfg.init_from)
+    earlier, steps_before, before = earlier_curve(cfg.init_from)
     started = init_weights(cfg.init_from)
     entry: dict[str, Any] = {
         "model": cfg.model, "model_args": cfg.model_args, "in_channels": in_channels,
